@@ -1,0 +1,37 @@
+// The `storefleet` command line: one entry, subcommands registered from cli/commands/.
+import { Command, CommanderError } from 'commander';
+import { registerConfigCommands } from './commands/config.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('storefleet')
+    .description(
+      'Orchestrates fleets of Waku store nodes: probe, rank, fail over, publish a signed fleets.json',
+    )
+    .showHelpAfterError()
+    .exitOverride();
+  registerConfigCommands(program);
+  return program;
+}
+
+/** Errors a user caused (bad input) exit 2 with their message alone; anything else exits 1. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof Error && /(Config|Usage|Validation|Registry)Error$/.test(error.name))
+    return 2;
+  return 1;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    if (process.env.STOREFLEET_DEBUG && error instanceof Error) console.error(error.stack);
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+if (import.meta.main) await main(process.argv);

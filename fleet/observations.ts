@@ -1,0 +1,90 @@
+// What probes observe: the typed records that flow from probers (local or Lambda) into reputation and failover.
+import { z } from 'zod';
+
+/** Why a probe failed. The same classes are used by waku/ errors, probes, reputation and metrics. */
+export const PROBE_ERROR_CLASSES = [
+  'timeout',
+  'refused',
+  'protocol_unsupported',
+  'wrong_cluster',
+  'rate_limited',
+  'bad_response',
+  'store_error',
+  'unhealthy',
+  'unknown',
+] as const;
+export const ProbeErrorClassSchema = z.enum(PROBE_ERROR_CLASSES);
+export type ProbeErrorClass = z.infer<typeof ProbeErrorClassSchema>;
+
+export const PROBE_KINDS = ['ping', 'metadata', 'store', 'health'] as const;
+export const ProbeKindSchema = z.enum(PROBE_KINDS);
+export type ProbeKind = z.infer<typeof ProbeKindSchema>;
+
+/** One probe of one kind, against one node, from one vantage point. */
+export const ProbeResultSchema = z.strictObject({
+  nodeId: z.string().min(1),
+  vantageId: z.string().min(1),
+  kind: ProbeKindSchema,
+  /** Wall-clock start, milliseconds since the epoch. */
+  startedAtMs: z.number().int().nonnegative(),
+  ok: z.boolean(),
+  /** Round trip (ping) or answer time (store, health), in milliseconds. */
+  latencyMs: z.number().nonnegative().optional(),
+  /** True when this probe dialled a new connection rather than reusing an open one. */
+  freshDial: z.boolean().optional(),
+  errorClass: ProbeErrorClassSchema.optional(),
+  errorMessage: z.string().max(500).optional(),
+  /** Store status code or HTTP status, where one was received. */
+  statusCode: z.number().int().optional(),
+  /** Store probes: age of the newest message the node returned for the freshness window (null: none found). */
+  newestMessageAgeMs: z.number().nonnegative().nullable().optional(),
+  /** Metadata probes: the cluster id the node reported. */
+  clusterId: z.number().int().optional(),
+  /** Health probes: nwaku's nodeHealth, normalised to upper snake case. */
+  nodeHealth: z.string().optional(),
+});
+export type ProbeResult = z.infer<typeof ProbeResultSchema>;
+
+/** Every probe of one round from one vantage point: the unit a prober hands to the controller. */
+export const ProbeRoundSchema = z.strictObject({
+  vantageId: z.string().min(1),
+  /** Round number, shared by all vantage points probing the same interval. */
+  round: z.number().int().nonnegative(),
+  startedAtMs: z.number().int().nonnegative(),
+  finishedAtMs: z.number().int().nonnegative(),
+  results: z.array(ProbeResultSchema),
+});
+export type ProbeRound = z.infer<typeof ProbeRoundSchema>;
+
+/** History completeness of one node over one window (storenode-messages-counter's question). */
+export const CompletenessResultSchema = z.strictObject({
+  nodeId: z.string().min(1),
+  vantageId: z.string().min(1),
+  windowStartMs: z.number().int().nonnegative(),
+  windowEndMs: z.number().int().nonnegative(),
+  /** Size of the union of message hashes over all nodes that answered. */
+  unionCount: z.number().int().nonnegative(),
+  heldCount: z.number().int().nonnegative(),
+  /** Hashes confirmed absent after re-asking by hash. */
+  missingCount: z.number().int().nonnegative(),
+  /** Hashes the node did not answer about (timeouts, errors): neither held nor missing. */
+  unknownCount: z.number().int().nonnegative(),
+  /** heldCount / unionCount over the hashes that are known; null when the node did not answer at all. */
+  completeness: z.number().min(0).max(1).nullable(),
+});
+export type CompletenessResult = z.infer<typeof CompletenessResultSchema>;
+
+/** The outcome of one stress test against one node. */
+export const StressSummarySchema = z.strictObject({
+  nodeId: z.string().min(1),
+  finishedAtMs: z.number().int().nonnegative(),
+  transport: z.enum(['libp2p', 'rest']),
+  targetRatePerSecond: z.number().nonnegative(),
+  achievedRatePerSecond: z.number().nonnegative(),
+  p50Ms: z.number().nonnegative(),
+  p99Ms: z.number().nonnegative(),
+  errorRate: z.number().min(0).max(1),
+  sloMet: z.boolean(),
+  aborted: z.boolean(),
+});
+export type StressSummary = z.infer<typeof StressSummarySchema>;
