@@ -1,0 +1,69 @@
+// DynamoDB key schema shared by the CDK tables and the state store adapter, so the two cannot drift apart.
+
+/**
+ * Both tables use the same generic shape: a string partition key `pk`, a string sort key `sk`,
+ * on-demand billing, and time-to-live on `expiresAt` (epoch seconds). Item kinds are told apart
+ * by key prefixes, so a new kind of record needs no table change.
+ */
+export const TABLE_KEYS = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; enable DynamoDB TTL on this attribute. */
+  timeToLiveAttribute: 'expiresAt',
+} as const;
+
+/** Attribute types as CloudFormation spells them (AttributeDefinitions). */
+export const TABLE_KEY_TYPES = { pk: 'S', sk: 'S' } as const;
+
+/** Probe rounds, completeness results and stress summaries: append-only observations that expire. */
+export const OBSERVATIONS_TABLE = {
+  ...TABLE_KEYS,
+  /** Default logical name; deployments pass the real name to the Lambdas through the environment. */
+  defaultName: 'storefleet-observations',
+} as const;
+
+/** The fleet state document (versioned) and the failover action ledger (claims that expire). */
+export const NODE_STATE_TABLE = {
+  ...TABLE_KEYS,
+  defaultName: 'storefleet-node-state',
+} as const;
+
+/** Observations older than this are deleted by TTL unless the deployment chooses otherwise. */
+export const DEFAULT_OBSERVATION_RETENTION_SECONDS = 14 * 24 * 3600;
+
+/** How long a claimed failover action stays claimed; longer than any retry of one controller run. */
+export const DEFAULT_ACTION_CLAIM_TTL_SECONDS = 7 * 24 * 3600;
+
+/** Width of zero-padded numbers in sort keys, so that string order equals numeric order. */
+const SORTABLE_NUMBER_DIGITS = 16;
+
+export function sortableNumber(value: number): string {
+  return String(Math.trunc(value)).padStart(SORTABLE_NUMBER_DIGITS, '0');
+}
+
+/**
+ * Key builders: the only place that spells the key prefixes. Every key starts with the fleet name
+ * so that several fleets can share a pair of tables.
+ */
+export const tableKeys = {
+  fleetState: (fleet: string) => ({ pk: `${fleet}#state`, sk: 'state' }),
+  actionClaim: (fleet: string, idempotencyKey: string) => ({
+    pk: `${fleet}#action#${idempotencyKey}`,
+    sk: 'claim',
+  }),
+  /** All vantage points' reports of one round share a partition: one Query reads the round. */
+  probeRound: (fleet: string, round: number, vantageId: string) => ({
+    pk: `${fleet}#round#${sortableNumber(round)}`,
+    sk: `vantage#${vantageId}`,
+  }),
+  probeRoundPartition: (fleet: string, round: number) => `${fleet}#round#${sortableNumber(round)}`,
+  /** Per node, newest last: a Query with ScanIndexForward=false reads a node's recent results. */
+  completeness: (fleet: string, nodeId: string, windowEndMs: number, vantageId: string) => ({
+    pk: `${fleet}#completeness#${nodeId}`,
+    sk: `${sortableNumber(windowEndMs)}#${vantageId}`,
+  }),
+  stress: (fleet: string, nodeId: string, finishedAtMs: number) => ({
+    pk: `${fleet}#stress#${nodeId}`,
+    sk: sortableNumber(finishedAtMs),
+  }),
+} as const;

@@ -1,0 +1,93 @@
+// One error type for failed AWS calls, whose message names the resource and what to check.
+
+/** Where a failed call was aimed and which IAM action it needed, for a message an operator can act on. */
+export interface AwsCallTarget {
+  /** IAM action, e.g. `dynamodb:PutItem`. */
+  action: string;
+  /** Human description of the resource, e.g. `table "storefleet-node-state"`. */
+  resource: string;
+}
+
+const ACCESS_DENIED = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'ExpiredTokenException',
+  'KMSAccessDeniedException',
+]);
+
+const NOT_FOUND = new Set([
+  'ResourceNotFoundException',
+  'NoSuchBucket',
+  'NotFoundException',
+  'ClusterNotFoundException',
+  'ServiceNotFoundException',
+  'ResourceNotFound',
+]);
+
+const THROTTLED = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'TooManyRequestsException',
+]);
+
+/** A call to AWS failed for a reason other than a lost race; the message says what to check. */
+export class AwsCallError extends Error {
+  readonly awsErrorName: string;
+  readonly target: AwsCallTarget;
+  constructor(target: AwsCallTarget, cause: unknown) {
+    const name = awsErrorName(cause);
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `${target.action} on ${target.resource} failed (${name}: ${detail}); ${hint(target, name)}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'AwsCallError';
+    this.awsErrorName = name;
+    this.target = target;
+  }
+}
+
+export function awsErrorName(error: unknown): string {
+  if (error && typeof error === 'object' && 'name' in error && typeof error.name === 'string') {
+    return error.name;
+  }
+  return 'UnknownError';
+}
+
+/** HTTP status of an AWS SDK v3 service error, when there was a response. */
+export function httpStatusOf(error: unknown): number | undefined {
+  const metadata =
+    error && typeof error === 'object' && '$metadata' in error
+      ? (error.$metadata as { httpStatusCode?: number } | undefined)
+      : undefined;
+  return metadata?.httpStatusCode;
+}
+
+function hint(target: AwsCallTarget, name: string): string {
+  if (ACCESS_DENIED.has(name)) {
+    return `check that the function's role allows ${target.action} on ${target.resource} (and that its credentials are valid)`;
+  }
+  if (NOT_FOUND.has(name)) {
+    return `check that ${target.resource} exists, is spelled as deployed, and lives in the client's region`;
+  }
+  if (THROTTLED.has(name)) {
+    return 'the call was throttled; the next round retries it, raise the limit if this repeats';
+  }
+  return `check ${target.resource}, the client's region and the role's ${target.action} permission`;
+}
+
+/** Runs one AWS call and rethrows any failure as an AwsCallError naming the target. */
+export async function callAws<T>(target: AwsCallTarget, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new AwsCallError(target, error);
+  }
+}
