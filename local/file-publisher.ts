@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RegistryArtifacts, RegistryPublisher } from '../fleet/ports.ts';
+import { assertPublishable, parseFleetsJsonBytes } from '../fleet/registry/index.ts';
 
 /** File names clients fetch; docs/registry.md describes them. */
 export const REGISTRY_FILES = {
@@ -33,8 +34,27 @@ export interface PublishedRegistry {
 }
 
 export interface FileRegistryPublisherOptions {
-  /** Refuses what must never be published (fleet/registry's assertPublishable); throws to refuse. */
-  assertPublishable?: (artifacts: RegistryArtifacts) => void;
+  /**
+   * Refuses what must never be published; throws to refuse.
+   * @default fleet/registry's assertPublishable (valid, non-empty, signed, unexpired, newer)
+   */
+  assertPublishable?: (artifacts: RegistryArtifacts, lastSequence: number) => void;
+  /** The clock the default guard judges expiry by. @default Date.now */
+  nowMs?: () => number;
+}
+
+/** fleet/registry's guard, applied to the exact bytes about to be written. */
+export function guardWithAssertPublishable(nowMs: () => number) {
+  return (artifacts: RegistryArtifacts, lastSequence: number): void => {
+    assertPublishable({
+      document: parseFleetsJsonBytes(artifacts.fleetsJson),
+      bytes: artifacts.fleetsJson,
+      signature: artifacts.fleetsJsonSignature,
+      publicKeyPem: artifacts.publicKeyPem,
+      nowMs: nowMs(),
+      lastSequence,
+    });
+  };
 }
 
 export function etagOf(bytes: Uint8Array): string {
@@ -50,7 +70,7 @@ export function etagOf(bytes: Uint8Array): string {
  */
 export class FileRegistryPublisher implements RegistryPublisher {
   readonly dir: string;
-  readonly #assertPublishable: (artifacts: RegistryArtifacts) => void;
+  readonly #assertPublishable: (artifacts: RegistryArtifacts, lastSequence: number) => void;
   #current: PublishedRegistry | undefined;
   #lastSequence = 0;
   #publishing: Promise<void> = Promise.resolve();
@@ -58,7 +78,8 @@ export class FileRegistryPublisher implements RegistryPublisher {
 
   private constructor(dir: string, options: FileRegistryPublisherOptions) {
     this.dir = dir;
-    this.#assertPublishable = options.assertPublishable ?? (() => {});
+    this.#assertPublishable =
+      options.assertPublishable ?? guardWithAssertPublishable(options.nowMs ?? Date.now);
   }
 
   /** Opens the folder and loads the version on disk, so a restarted server serves it at once. */
@@ -105,7 +126,7 @@ export class FileRegistryPublisher implements RegistryPublisher {
       throw new RegistryPublishError('fleets.json has no signature; sign it before publishing');
     if (!artifacts.publicKeyPem.includes('PUBLIC KEY'))
       throw new RegistryPublishError('the public key is not a PEM public key');
-    this.#assertPublishable(artifacts);
+    this.#assertPublishable(artifacts, this.#lastSequence);
     const signatureBase64 = Buffer.from(artifacts.fleetsJsonSignature).toString('base64');
     // The key and signature land before the document they vouch for.
     await this.#writeAtomically(REGISTRY_FILES.publicKey, artifacts.publicKeyPem);

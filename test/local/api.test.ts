@@ -99,7 +99,8 @@ async function publishedFleet(): Promise<FakeFleet> {
   const dir = mkdtempSync(join(tmpdir(), 'storefleet-api-'));
   dirs.push(dir);
   const fleet = new FakeFleet();
-  fleet.publisher = await FileRegistryPublisher.open(dir);
+  // The guard is fleet/registry's concern; these tests look at HTTP behaviour only.
+  fleet.publisher = await FileRegistryPublisher.open(dir, { assertPublishable: () => {} });
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const fleetsJson = new TextEncoder().encode('{"meta":{},"fleets":{}}');
   await fleet.publisher.publish({

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RegistryArtifacts } from '../../fleet/ports.ts';
+import { buildFleetsJson } from '../../fleet/registry/index.ts';
 import { etagOf, FileRegistryPublisher, RegistryPublishError } from '../../local/file-publisher.ts';
 
 const dirs: string[] = [];
@@ -22,9 +23,19 @@ const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256
 const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 function artifacts(sequence: number): RegistryArtifacts {
-  const fleetsJson = new TextEncoder().encode(
-    JSON.stringify({ meta: { hostname: 'h', sequence }, fleets: { f: {} } }),
-  );
+  const { bytes: fleetsJson } = buildFleetsJson({
+    fleet: 'storefleet.test',
+    hostname: 'storefleet.local',
+    sequence,
+    nowMs: Date.now(),
+    expiresAfterSeconds: 900,
+    nodes: [
+      {
+        id: 'store-01.eu-central.storefleet.test',
+        tcp: '/ip4/127.0.0.1/tcp/30303/p2p/16Uiu2HAmPLe7Mzm8TsYUubgCAW1aJoeFScxrLj8ppHFivPo97bUZ',
+      },
+    ],
+  });
   return {
     sequence,
     fleetsJson,
@@ -49,6 +60,7 @@ describe('publishing a version', () => {
     verifier.update(fleetsJson);
     assert.ok(verifier.verify(readFileSync(join(dir, 'fleets.pub.pem'), 'utf8'), signature));
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'registry.json'), 'utf8')), { sequence: 1 });
+    assert.equal(JSON.parse(fleetsJson.toString('utf8')).meta.sequence, 1);
     assert.equal(await publisher.lastSequence(), 1);
     assert.equal(publisher.current()?.fleetsEtag, etagOf(fleetsJson));
     assert.deepEqual(
@@ -79,6 +91,17 @@ describe('refusing what must not be published', () => {
     assert.equal(reopened.current()?.artifacts.sequence, 5);
     await assert.rejects(reopened.publish(artifacts(5)), RegistryPublishError);
     await reopened.publish(artifacts(6));
+  });
+
+  it('refuses, by default, what fleet/registry refuses: a forged signature or an expired document', async () => {
+    const publisher = await FileRegistryPublisher.open(freshDir(), {
+      nowMs: () => Date.now() + 3600_000,
+    });
+    await assert.rejects(publisher.publish(artifacts(1)), /expired|not after now/);
+    const honest = await FileRegistryPublisher.open(freshDir());
+    const forged = { ...artifacts(1), fleetsJsonSignature: artifacts(2).fleetsJsonSignature };
+    await assert.rejects(honest.publish(forged), /does not verify/);
+    assert.equal(honest.current(), undefined);
   });
 
   it('refuses an unsigned or empty document', async () => {
