@@ -41,12 +41,13 @@ export class AwsCallError extends Error {
   readonly target: AwsCallTarget;
   constructor(target: AwsCallTarget, cause: unknown) {
     const name = awsErrorName(cause);
-    const detail = cause instanceof Error ? cause.message : String(cause);
+    const status = httpStatusOf(cause);
+    const message = cause instanceof Error ? cause.message : String(cause);
+    // Bodiless answers (HEAD) come back as "UnknownError"; the status code says more.
+    const detail = message === 'UnknownError' && status !== undefined ? `HTTP ${status}` : message;
     super(
-      `${target.action} on ${target.resource} failed (${name}: ${detail}); ${hint(target, name)}`,
-      {
-        cause,
-      },
+      `${target.action} on ${target.resource} failed (${name}: ${detail}); ${hint(target, name, status)}`,
+      { cause },
     );
     this.name = 'AwsCallError';
     this.awsErrorName = name;
@@ -70,11 +71,11 @@ export function httpStatusOf(error: unknown): number | undefined {
   return metadata?.httpStatusCode;
 }
 
-function hint(target: AwsCallTarget, name: string): string {
-  if (ACCESS_DENIED.has(name)) {
+function hint(target: AwsCallTarget, name: string, httpStatus: number | undefined): string {
+  if (ACCESS_DENIED.has(name) || httpStatus === 403) {
     return `check that the function's role allows ${target.action} on ${target.resource} (and that its credentials are valid)`;
   }
-  if (NOT_FOUND.has(name)) {
+  if (NOT_FOUND.has(name) || httpStatus === 404) {
     return `check that ${target.resource} exists, is spelled as deployed, and lives in the client's region`;
   }
   if (THROTTLED.has(name)) {
