@@ -1,0 +1,232 @@
+// History completeness, as storenode-messages-counter measures it: union every node's hashes for a window, re-ask by hash what each seems to lack.
+import type { FleetConfig } from '../fleet/config.ts';
+import { type CompletenessResult, CompletenessResultSchema } from '../fleet/observations.ts';
+import type { StoreQuery, StoreQueryPage } from '../waku/client/store-types.ts';
+import { BadResponseError, RateLimitedError, StoreError } from '../waku/errors.ts';
+import { STORE_STATUS } from '../waku/protocols.ts';
+import { abortableDelay, untilAborted } from './abortable.ts';
+import { mapBounded } from './bounded-pool.ts';
+import type { ProbeClock } from './clock.ts';
+
+export type CompletenessConfig = FleetConfig['completeness'];
+
+/** Every store request of a completeness run gives up after this long (a client waits 10-30 s). */
+export const COMPLETENESS_REQUEST_TIMEOUT_MS = 10_000;
+/** Pause before retry n is n times this. */
+export const COMPLETENESS_RETRY_BACKOFF_MS = 200;
+/** A window holding more hashes than this on one node is refused rather than held in memory. */
+export const MAX_HASHES_PER_WINDOW = 200_000;
+/** Nodes asked at once. */
+export const COMPLETENESS_CONCURRENCY = 8;
+
+/** A half-open time window [startMs, endMs). */
+export interface HistoryWindow {
+  startMs: number;
+  endMs: number;
+}
+
+/** The two questions completeness asks a node; adapters exist for libp2p store and REST store. */
+export interface StoreHashSource {
+  nodeId: string;
+  /** One page of the hashes the node holds in `window`, continuing after `cursor`. */
+  hashPage(
+    request: { window: HistoryWindow; cursor?: string; pageSize: number },
+    options: { signal: AbortSignal },
+  ): Promise<{ hashes: string[]; cursor?: string }>;
+  /** Which of `hashes` (0x-hex) the node holds. */
+  holds(hashes: string[], options: { signal: AbortSignal }): Promise<Set<string>>;
+}
+
+export interface CompletenessInput {
+  sources: readonly StoreHashSource[];
+  vantageId: string;
+  settings: CompletenessConfig;
+  clock: ProbeClock;
+  /** Explicit window; by default the aligned window that ended at least `lagSeconds` ago. */
+  window?: HistoryWindow;
+  requestTimeoutMs?: number;
+  /** Aborts the whole run; nodes that had not answered are then reported as unknown. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The completeness window for `nowMs`: `windowSeconds` long, ending at least `lagSeconds` ago,
+ * aligned to multiples of the window so that every vantage point asks about the same messages.
+ */
+export function laggedWindow(nowMs: number, settings: CompletenessConfig): HistoryWindow {
+  const windowMs = Math.round(settings.windowSeconds * 1000);
+  const endMs = Math.floor((nowMs - settings.lagSeconds * 1000) / windowMs) * windowMs;
+  return { startMs: endMs - windowMs, endMs };
+}
+
+/**
+ * One CompletenessResult per source for one window.
+ * @example
+ * const results = await measureCompleteness({
+ *   sources: nodes.map((n) => storeHashSource(query, { nodeId: n.id, pubsubTopic, contentTopics })),
+ *   vantageId: 'vp-eu', settings: config.completeness, clock: systemClock,
+ * });
+ */
+export async function measureCompleteness(input: CompletenessInput): Promise<CompletenessResult[]> {
+  const window = input.window ?? laggedWindow(input.clock.nowMs(), input.settings);
+  const runSignal = input.signal ?? new AbortController().signal;
+  const requestTimeoutMs = input.requestTimeoutMs ?? COMPLETENESS_REQUEST_TIMEOUT_MS;
+  const attempt = <T>(work: (signal: AbortSignal) => Promise<T>) =>
+    withRetries(input.settings.retries, requestTimeoutMs, runSignal, work);
+
+  const listings = await mapBounded(input.sources, COMPLETENESS_CONCURRENCY, (source) =>
+    listWindow(source, window, input.settings.pageSize, attempt).then(
+      (held) => held,
+      () => undefined,
+    ),
+  );
+
+  const union = new Set<string>();
+  for (const held of listings) for (const hash of held ?? []) union.add(hash);
+
+  return mapBounded(input.sources, COMPLETENESS_CONCURRENCY, async (source, index) => {
+    const listed = listings[index];
+    const base = {
+      nodeId: source.nodeId,
+      vantageId: input.vantageId,
+      windowStartMs: Math.max(0, Math.floor(window.startMs)),
+      windowEndMs: Math.max(0, Math.floor(window.endMs)),
+      unionCount: union.size,
+    };
+    if (listed === undefined) {
+      return CompletenessResultSchema.parse({
+        ...base,
+        heldCount: 0,
+        missingCount: 0,
+        unknownCount: union.size,
+        completeness: null,
+      });
+    }
+    const lacking = [...union].filter((hash) => !listed.has(hash));
+    let heldCount = listed.size;
+    let missingCount = 0;
+    let unknownCount = 0;
+    for (let at = 0; at < lacking.length; at += input.settings.hashBatchSize) {
+      const batch = lacking.slice(at, at + input.settings.hashBatchSize);
+      try {
+        const found = await attempt((signal) => source.holds(batch, { signal }));
+        for (const hash of batch) {
+          if (found.has(hash)) heldCount++;
+          else missingCount++;
+        }
+      } catch {
+        unknownCount += batch.length;
+      }
+    }
+    const known = heldCount + missingCount;
+    return CompletenessResultSchema.parse({
+      ...base,
+      heldCount,
+      missingCount,
+      unknownCount,
+      completeness: known === 0 ? (union.size === 0 ? 1 : null) : heldCount / known,
+    });
+  });
+}
+
+async function listWindow(
+  source: StoreHashSource,
+  window: HistoryWindow,
+  pageSize: number,
+  attempt: <T>(work: (signal: AbortSignal) => Promise<T>) => Promise<T>,
+): Promise<Set<string>> {
+  const held = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    const request = { window, pageSize, ...(cursor === undefined ? {} : { cursor }) };
+    const page = await attempt((signal) => source.hashPage(request, { signal }));
+    for (const hash of page.hashes) held.add(hash.toLowerCase());
+    if (held.size > MAX_HASHES_PER_WINDOW) {
+      throw new BadResponseError(
+        source.nodeId,
+        `more than ${MAX_HASHES_PER_WINDOW} hashes in one window; shorten completeness.windowSeconds`,
+      );
+    }
+    if (page.cursor !== undefined && page.cursor === cursor) {
+      throw new BadResponseError(source.nodeId, 'pagination cursor did not advance');
+    }
+    cursor = page.hashes.length === 0 ? undefined : page.cursor;
+  } while (cursor !== undefined);
+  return held;
+}
+
+async function withRetries<T>(
+  retries: number,
+  timeoutMs: number,
+  runSignal: AbortSignal,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  for (let attemptIndex = 0; ; attemptIndex++) {
+    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), runSignal]);
+    try {
+      return await untilAborted(work(signal), signal);
+    } catch (error) {
+      if (attemptIndex >= retries || runSignal.aborted) throw error;
+      await abortableDelay(COMPLETENESS_RETRY_BACKOFF_MS * (attemptIndex + 1), runSignal);
+    }
+  }
+}
+
+/** A store query function, as the libp2p dialer and the REST client both offer one. */
+export type StoreQueryFunction = (
+  query: StoreQuery,
+  signal: AbortSignal,
+) => Promise<StoreQueryPage>;
+
+/**
+ * Adapts a store query function to StoreHashSource: hashes only, the fleet's topics, forward pages.
+ * @example
+ * const source = storeHashSource(
+ *   (query, signal) => dialer.storeQuery(address, query, { signal, maxResponseBytes }),
+ *   { nodeId, pubsubTopic, contentTopics: config.probe.contentTopics },
+ * );
+ */
+export function storeHashSource(
+  query: StoreQueryFunction,
+  options: { nodeId: string; pubsubTopic: string; contentTopics: readonly string[] },
+): StoreHashSource {
+  const answered = async (request: StoreQuery, signal: AbortSignal): Promise<StoreQueryPage> => {
+    const page = await query(request, signal);
+    if (page.statusCode === STORE_STATUS.tooManyRequests)
+      throw new RateLimitedError(options.nodeId);
+    if (page.statusCode !== STORE_STATUS.ok) {
+      throw new StoreError(options.nodeId, page.statusCode, page.statusDesc);
+    }
+    return page;
+  };
+  return {
+    nodeId: options.nodeId,
+    async hashPage({ window, cursor, pageSize }, { signal }) {
+      const page = await answered(
+        {
+          includeData: false,
+          pubsubTopic: options.pubsubTopic,
+          contentTopics: [...options.contentTopics],
+          timeStartNs: BigInt(Math.floor(window.startMs)) * 1_000_000n,
+          timeEndNs: BigInt(Math.floor(window.endMs)) * 1_000_000n,
+          forward: true,
+          pageSize,
+          ...(cursor === undefined ? {} : { cursor }),
+        },
+        signal,
+      );
+      return {
+        hashes: page.messages.map((stored) => stored.hash),
+        ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+      };
+    },
+    async holds(hashes, { signal }) {
+      // Hash queries cannot carry topic filters (store v3); the hashes alone identify the messages.
+      const page = await answered(
+        { includeData: false, messageHashes: hashes, pageSize: hashes.length },
+        signal,
+      );
+      return new Set(page.messages.map((stored) => stored.hash.toLowerCase()));
+    },
+  };
+}
