@@ -109,3 +109,17 @@ export function classifyError(error: unknown): ProbeErrorClass {
   }
   return 'unknown';
 }
+
+/** The peer went away mid-call (reset, crash, closed stream): classed with refusals, as a client sees both as "down". */
+export class ConnectionLostError extends WakuError {
+  constructor(address: string, what: string, cause?: unknown) {
+    super(
+      'refused',
+      `${address} dropped the connection during ${what} (did the node crash or restart?)`,
+      {
+        cause,
+      },
+    );
+    this.name = 'ConnectionLostError';
+  }
+}
