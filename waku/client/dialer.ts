@@ -1,0 +1,462 @@
+// The libp2p client that probes, completeness checks and stress tests use: ping, metadata and store v3 against one peer address.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify } from '@libp2p/identify';
+import type { Connection, Libp2p, Stream } from '@libp2p/interface';
+import { mplex } from '@libp2p/mplex';
+import { tcp } from '@libp2p/tcp';
+import { webSockets } from '@libp2p/websockets';
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p } from 'libp2p';
+import { Uint8ArrayList } from 'uint8arraylist';
+import {
+  BadResponseError,
+  ConnectionLostError,
+  RateLimitedError,
+  StoreError,
+  WakuError,
+  WrongClusterError,
+} from '../errors.ts';
+import {
+  METADATA_PROTOCOL,
+  PING_PROTOCOL,
+  STORE_QUERY_PROTOCOL,
+  STORE_STATUS,
+} from '../protocols.ts';
+import {
+  decodeMetadata,
+  encodeMetadata,
+  MAX_METADATA_BYTES,
+  readLengthPrefixed,
+  WireFormatError,
+  writeLengthPrefixed,
+} from '../wire.ts';
+import { raceDeadline, toWakuError } from './deadline.ts';
+import { decodeStoreResponse, encodeStoreQuery } from './store-codec.ts';
+import type { StoreQuery, StoreQueryPage } from './store-types.ts';
+
+/** A full store page: 100 messages of up to 150 KiB (nwaku's max message size) plus framing. */
+export const DEFAULT_MAX_STORE_RESPONSE_BYTES = 16 * 1024 * 1024;
+export const MAX_METADATA_RESPONSE_BYTES = MAX_METADATA_BYTES;
+/** Largest metadata request this dialer answers when a node asks for ours. */
+const MAX_METADATA_REQUEST_BYTES = MAX_METADATA_BYTES;
+export const PING_PAYLOAD_BYTES = 32;
+/** Pages storeQueryPages follows unless told otherwise. */
+export const DEFAULT_MAX_PAGES = 1000;
+/** Connection close waits this long for a graceful goodbye before aborting. */
+const CLOSE_GRACE_MS = 1000;
+/**
+ * The caller's AbortSignal is the real deadline; libp2p's own dial timeout only has to be
+ * longer than any deadline a caller passes.
+ */
+const LIBP2P_DIAL_TIMEOUT_MS = 60_000;
+/** Stress tests open many concurrent queries on one connection; libp2p's default is 64. */
+const MAX_STREAMS_PER_PROTOCOL = 4096;
+/**
+ * libp2p's default inbound limit (5 connections/s per host) and pending-connection caps throttle
+ * loopback fleets, where every node shares 127.0.0.1.
+ */
+const CONNECTION_LIMITS = {
+  inboundConnectionThreshold: 100_000,
+  maxIncomingPendingConnections: 10_000,
+  maxParallelDials: 1000,
+  maxConnections: 100_000,
+  maxDialQueueLength: 100_000,
+  dialTimeout: LIBP2P_DIAL_TIMEOUT_MS,
+} as const;
+
+export interface ProbeDialerOptions {
+  /** The fleet's cluster id: answered to nodes that ask, and required of nodes we ask. */
+  clusterId: number;
+  /** Shards announced in our metadata replies. */
+  shards: number[];
+  /**
+   * Run identify on every connection. Off for probes: it roughly doubles the CPU of a fresh dial.
+   * @default false
+   */
+  identify?: boolean;
+  /**
+   * Default cap on a store reply, in bytes.
+   * @default DEFAULT_MAX_STORE_RESPONSE_BYTES (16 MiB)
+   */
+  maxResponseBytes?: number;
+}
+
+export interface PingResult {
+  rttMs: number;
+  freshDial: boolean;
+  /** Time to dial, secure and multiplex the connection, when this ping dialed one. */
+  dialMs?: number;
+}
+
+export interface ProbeDialer {
+  /** libp2p ping; reuses an open connection unless fresh is true. */
+  ping(address: string, options: { signal: AbortSignal; fresh?: boolean }): Promise<PingResult>;
+  /** Waku metadata handshake; throws WrongClusterError when the node is in another cluster. */
+  metadata(
+    address: string,
+    options: { signal: AbortSignal },
+  ): Promise<{ clusterId: number; shards: number[] }>;
+  /** One store v3 page; non-200 statuses throw (429 RateLimitedError, others StoreError). */
+  storeQuery(
+    address: string,
+    query: StoreQuery,
+    options: { signal: AbortSignal; maxResponseBytes?: number },
+  ): Promise<StoreQueryPage>;
+  /** Follows cursors; yields pages until done or maxPages. */
+  storeQueryPages(
+    address: string,
+    query: StoreQuery,
+    options: { signal: AbortSignal; maxPages?: number; maxResponseBytes?: number },
+  ): AsyncIterable<StoreQueryPage>;
+  closeConnection(address: string): Promise<void>;
+  stop(): Promise<void>;
+  /** The dialer's own libp2p peer id (nodes see it in their peer lists). */
+  readonly peerId: string;
+}
+
+function parseAddress(address: string): Multiaddr {
+  try {
+    return multiaddr(address);
+  } catch (error) {
+    throw new WakuError(
+      'unknown',
+      `"${address}" is not a multiaddr (expected e.g. /ip4/127.0.0.1/tcp/60000/p2p/16Uiu2...)`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+function closeQuietly(target: Stream | Connection): void {
+  target.close({ signal: AbortSignal.timeout(CLOSE_GRACE_MS) }).catch((error: unknown) => {
+    target.abort(error instanceof Error ? error : new Error(String(error)));
+  });
+}
+
+/** Answers a node's metadata request with our cluster and shards, as nwaku drops peers that do not. */
+async function answerMetadata(stream: Stream, reply: Uint8Array): Promise<void> {
+  const signal = AbortSignal.timeout(CLOSE_GRACE_MS * 5);
+  try {
+    await readLengthPrefixed(stream, { maxBytes: MAX_METADATA_REQUEST_BYTES, signal });
+    await writeLengthPrefixed(stream, reply, { signal });
+    await stream.close({ signal });
+  } catch (error) {
+    stream.abort(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/**
+ * Reads one length-prefixed reply of at most `maxBytes`. A frame cut short on a connection that
+ * went down is a lost connection (crash); on a live connection it is a malformed reply.
+ */
+async function readReply(
+  stream: Stream,
+  connection: Connection,
+  options: { address: string; what: string; maxBytes: number; signal: AbortSignal },
+): Promise<Uint8Array> {
+  try {
+    return await readLengthPrefixed(stream, { maxBytes: options.maxBytes, signal: options.signal });
+  } catch (error) {
+    if (!(error instanceof WireFormatError)) throw error;
+    if (connection.status !== 'open' || stream.status === 'reset') {
+      throw new ConnectionLostError(options.address, options.what, error);
+    }
+    throw new BadResponseError(options.address, error.message, error);
+  }
+}
+
+/** Reads the ping echo; stops at `byteCount` so a peer cannot make us buffer more. */
+async function readEcho(
+  stream: Stream,
+  byteCount: number,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
+  const onAbort = (): void => stream.abort(new Error('ping deadline reached'));
+  signal.addEventListener('abort', onAbort, { once: true });
+  const echo = new Uint8ArrayList();
+  try {
+    for await (const chunk of stream) {
+      echo.append(chunk);
+      if (echo.byteLength >= byteCount) return echo.subarray(0, byteCount);
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  signal.throwIfAborted();
+  throw new WireFormatError(`ping stream ended after ${echo.byteLength} of ${byteCount} bytes`);
+}
+
+class Libp2pProbeDialer implements ProbeDialer {
+  readonly #node: Libp2p;
+  readonly #options: ProbeDialerOptions;
+  readonly #connections = new Map<string, Connection>();
+  readonly #pendingDials = new Map<string, Promise<Connection>>();
+  readonly #metadataMessage: Uint8Array;
+
+  constructor(node: Libp2p, options: ProbeDialerOptions) {
+    this.#node = node;
+    this.#options = options;
+    this.#metadataMessage = encodeMetadata(options);
+  }
+
+  get peerId(): string {
+    return this.#node.peerId.toString();
+  }
+
+  /**
+   * Always a new connection: libp2p would otherwise hand back any connection to the same peer,
+   * and a probe of a node's websocket address must not ride on its TCP connection.
+   */
+  #dial(address: string, signal: AbortSignal): Promise<Connection> {
+    return this.#node.dial(parseAddress(address), { signal, force: true });
+  }
+
+  /** The cached connection for `address`, dialing one (shared by concurrent callers) when none is open. */
+  async #connectionFor(address: string, signal: AbortSignal): Promise<Connection> {
+    const cached = this.#connections.get(address);
+    if (cached?.status === 'open') return cached;
+    this.#connections.delete(address);
+    let pending = this.#pendingDials.get(address);
+    if (pending === undefined) {
+      // The shared dial must not be cancelled by the first caller's deadline alone.
+      pending = this.#dial(address, AbortSignal.timeout(LIBP2P_DIAL_TIMEOUT_MS))
+        .then((connection) => {
+          this.#connections.set(address, connection);
+          return connection;
+        })
+        .finally(() => this.#pendingDials.delete(address));
+      this.#pendingDials.set(address, pending);
+    }
+    return raceDeadline(pending, signal, `dial ${address}`);
+  }
+
+  #forget(address: string, connection: Connection, reason: Error): void {
+    if (this.#connections.get(address) === connection) this.#connections.delete(address);
+    connection.abort(reason);
+  }
+
+  async #openStream(
+    connection: Connection,
+    protocol: string,
+    signal: AbortSignal,
+  ): Promise<Stream> {
+    return connection.newStream(protocol, {
+      signal,
+      maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL,
+      runOnLimitedConnection: true,
+    });
+  }
+
+  async #run<T>(
+    address: string,
+    what: string,
+    protocol: string | undefined,
+    signal: AbortSignal,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await raceDeadline(work(), signal, `${what} against ${address}`);
+    } catch (error) {
+      throw toWakuError(error, { address, what, signal, ...(protocol ? { protocol } : {}) });
+    }
+  }
+
+  ping(address: string, options: { signal: AbortSignal; fresh?: boolean }): Promise<PingResult> {
+    const { signal } = options;
+    return this.#run(address, 'ping', PING_PROTOCOL, signal, async () => {
+      const fresh = options.fresh === true || this.#connections.get(address)?.status !== 'open';
+      const dialStartedAt = performance.now();
+      const connection = options.fresh
+        ? await this.#dial(address, signal)
+        : await this.#connectionFor(address, signal);
+      const dialMs = performance.now() - dialStartedAt;
+      try {
+        const stream = await this.#openStream(connection, PING_PROTOCOL, signal);
+        const challenge = randomBytes(PING_PAYLOAD_BYTES);
+        const sentAt = performance.now();
+        stream.send(challenge);
+        const echo = await readEcho(stream, PING_PAYLOAD_BYTES, signal);
+        const rttMs = performance.now() - sentAt;
+        closeQuietly(stream);
+        if (!Buffer.from(echo).equals(challenge)) {
+          throw new BadResponseError(address, 'ping echo differs from the 32 bytes sent');
+        }
+        if (options.fresh) this.#adoptFresh(address, connection);
+        return fresh ? { rttMs, freshDial: true, dialMs } : { rttMs, freshDial: false };
+      } catch (error) {
+        // A connection whose ping failed is not trusted for the next liveness check.
+        this.#forget(
+          address,
+          connection,
+          error instanceof Error ? error : new Error(String(error)),
+        );
+        throw error;
+      }
+    });
+  }
+
+  /** Keeps a fresh connection only when no other is open, so concurrent callers are not disturbed. */
+  #adoptFresh(address: string, connection: Connection): void {
+    const cached = this.#connections.get(address);
+    if (cached === connection) return;
+    if (cached?.status === 'open') closeQuietly(connection);
+    else this.#connections.set(address, connection);
+  }
+
+  metadata(
+    address: string,
+    options: { signal: AbortSignal },
+  ): Promise<{ clusterId: number; shards: number[] }> {
+    const { signal } = options;
+    return this.#run(address, 'metadata', METADATA_PROTOCOL, signal, async () => {
+      const connection = await this.#connectionFor(address, signal);
+      const stream = await this.#openStream(connection, METADATA_PROTOCOL, signal);
+      await writeLengthPrefixed(stream, this.#metadataMessage, { signal });
+      const bytes = await readReply(stream, connection, {
+        address,
+        what: 'metadata',
+        maxBytes: MAX_METADATA_RESPONSE_BYTES,
+        signal,
+      });
+      closeQuietly(stream);
+      let reply: ReturnType<typeof decodeMetadata>;
+      try {
+        reply = decodeMetadata(bytes);
+      } catch (error) {
+        throw new BadResponseError(address, 'metadata reply is not a WakuMetadata protobuf', error);
+      }
+      if (reply.clusterId !== this.#options.clusterId) {
+        throw new WrongClusterError(this.#options.clusterId, reply.clusterId, address);
+      }
+      return { clusterId: reply.clusterId, shards: reply.shards };
+    });
+  }
+
+  storeQuery(
+    address: string,
+    query: StoreQuery,
+    options: { signal: AbortSignal; maxResponseBytes?: number },
+  ): Promise<StoreQueryPage> {
+    const { signal } = options;
+    const maxBytes =
+      options.maxResponseBytes ??
+      this.#options.maxResponseBytes ??
+      DEFAULT_MAX_STORE_RESPONSE_BYTES;
+    const requestId = query.requestId ?? randomUUID();
+    // Encoding errors (bad hex) are the caller's mistake: thrown before any I/O.
+    const request = encodeStoreQuery(query, requestId);
+    return this.#run(address, 'store query', STORE_QUERY_PROTOCOL, signal, async () => {
+      const connection = await this.#connectionFor(address, signal);
+      const stream = await this.#openStream(connection, STORE_QUERY_PROTOCOL, signal);
+      await writeLengthPrefixed(stream, request, { signal });
+      let page: StoreQueryPage;
+      try {
+        const bytes = await readReply(stream, connection, {
+          address,
+          what: 'store query',
+          maxBytes,
+          signal,
+        });
+        page = decodeStoreResponse(bytes, address);
+      } catch (error) {
+        // A peer that floods or garbles replies gets no second stream on this connection.
+        if (error instanceof BadResponseError) this.#forget(address, connection, error);
+        throw error;
+      }
+      closeQuietly(stream);
+      if (page.requestId !== requestId && page.requestId !== '') {
+        throw new BadResponseError(
+          address,
+          `reply is for request "${page.requestId}", expected "${requestId}"`,
+        );
+      }
+      if (page.statusCode === STORE_STATUS.tooManyRequests) {
+        throw new RateLimitedError(address, page.statusCode);
+      }
+      if (page.statusCode !== STORE_STATUS.ok) {
+        throw new StoreError(address, page.statusCode, page.statusDesc);
+      }
+      return page;
+    });
+  }
+
+  async *storeQueryPages(
+    address: string,
+    query: StoreQuery,
+    options: { signal: AbortSignal; maxPages?: number; maxResponseBytes?: number },
+  ): AsyncIterable<StoreQueryPage> {
+    const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    let cursor = query.cursor;
+    for (let pageIndex = 0; pageIndex < maxPages; pageIndex++) {
+      const { requestId: _firstRequestId, ...rest } = query;
+      const page = await this.storeQuery(
+        address,
+        {
+          ...rest,
+          ...(pageIndex === 0 && query.requestId !== undefined
+            ? { requestId: query.requestId }
+            : {}),
+          ...(cursor === undefined ? {} : { cursor }),
+        },
+        options,
+      );
+      yield page;
+      if (page.cursor === undefined || page.cursor === cursor) return;
+      cursor = page.cursor;
+    }
+  }
+
+  async closeConnection(address: string): Promise<void> {
+    const cached = this.#connections.get(address);
+    this.#connections.delete(address);
+    const signal = AbortSignal.timeout(CLOSE_GRACE_MS);
+    try {
+      if (cached !== undefined) await cached.close({ signal });
+      else await this.#node.hangUp(parseAddress(address), { signal });
+    } catch (error) {
+      cached?.abort(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#connections.clear();
+    await raceDeadline(
+      Promise.resolve(this.#node.stop()),
+      AbortSignal.timeout(CLOSE_GRACE_MS * 5),
+      'dialer stop',
+    ).catch(() => {});
+  }
+}
+
+/**
+ * Starts a libp2p host that dials Waku nodes over TCP or websockets (noise; yamux or mplex) and
+ * answers their metadata requests with the fleet's cluster.
+ *
+ * @example
+ * const dialer = await createProbeDialer({ clusterId: 16, shards: [32] });
+ * const { rttMs } = await dialer.ping(address, { signal: AbortSignal.timeout(4000) });
+ * await dialer.stop();
+ */
+export async function createProbeDialer(options: ProbeDialerOptions): Promise<ProbeDialer> {
+  // Typed as identify-or-nothing; libp2p's ServiceFactoryMap cannot express an optional entry.
+  const services = (options.identify === true ? { identify: identify() } : {}) as {
+    identify: ReturnType<typeof identify>;
+  };
+  const node = await createLibp2p({
+    transports: [tcp(), webSockets()],
+    connectionEncrypters: [noise()],
+    // nim-libp2p prefers yamux; js-waku and older nwaku only speak mplex.
+    streamMuxers: [yamux(), mplex()],
+    connectionManager: CONNECTION_LIMITS,
+    services,
+  });
+  const metadataReply = encodeMetadata(options);
+  await node.handle(METADATA_PROTOCOL, (stream) => answerMetadata(stream, metadataReply), {
+    maxInboundStreams: MAX_STREAMS_PER_PROTOCOL,
+    runOnLimitedConnection: true,
+  });
+  return new Libp2pProbeDialer(node as unknown as Libp2p, options);
+}
