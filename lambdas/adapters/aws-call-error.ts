@@ -27,6 +27,13 @@ const NOT_FOUND = new Set([
   'ResourceNotFound',
 ]);
 
+/** KMS keys that exist but may not be used right now. */
+const UNUSABLE_KEY = new Set([
+  'DisabledException',
+  'KMSInvalidStateException',
+  'KeyUnavailableException',
+]);
+
 const THROTTLED = new Set([
   'ThrottlingException',
   'ProvisionedThroughputExceededException',
@@ -77,6 +84,9 @@ function hint(target: AwsCallTarget, name: string, httpStatus: number | undefine
   }
   if (NOT_FOUND.has(name) || httpStatus === 404) {
     return `check that ${target.resource} exists, is spelled as deployed, and lives in the client's region`;
+  }
+  if (UNUSABLE_KEY.has(name)) {
+    return `${target.resource} is disabled, pending deletion or unavailable; enable it or point the configuration at the current key`;
   }
   if (THROTTLED.has(name)) {
     return 'the call was throttled; the next round retries it, raise the limit if this repeats';
