@@ -1,0 +1,509 @@
+// A local Waku store node (stand-in for nwaku): libp2p host with relay, store v3, metadata and ping, a SQLite archive and nwaku's REST subset.
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { serve } from '@hono/node-server';
+import { type GossipSub, gossipsub, type Message, TopicValidatorResult } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import { KEEP_ALIVE, type PeerId } from '@libp2p/interface';
+import { mplex } from '@libp2p/mplex';
+import { tcp } from '@libp2p/tcp';
+import { webSockets } from '@libp2p/websockets';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { bytesToHex0x, computeMessageHash } from '../message-hash.ts';
+import {
+  METADATA_PROTOCOL,
+  PING_PROTOCOL,
+  pubsubTopic,
+  RELAY_PROTOCOL,
+  STORE_QUERY_PROTOCOL,
+  STORE_STATUS,
+} from '../protocols.ts';
+import type { HealthReport } from '../rest-schemas.ts';
+import {
+  decodeStoreQueryResponse,
+  decodeWakuMessage,
+  encodeStoreQueryRequest,
+  encodeWakuMessage,
+  MAX_STORE_RESPONSE_BYTES,
+  readLengthPrefixed,
+  type StoreQueryRequest,
+  type StoreQueryResponse,
+  type WakuMessage,
+  writeLengthPrefixed,
+} from '../wire.ts';
+import { MessageArchive } from './archive.ts';
+import { autoshard } from './autosharding.ts';
+import { FaultController } from './faults.ts';
+import { loadOrCreateNodeKey } from './node-key.ts';
+import { metadataHandler, pingHandler, storeQueryHandler } from './protocol-handlers.ts';
+import { buildRestApi, PublishRejectedError, type PublishRequest } from './rest-api.ts';
+import { answerStoreQuery } from './store-query.ts';
+
+export { FaultController, type FaultSettings } from './faults.ts';
+
+export const ARCHIVE_FILE = 'archive.sqlite';
+/** nwaku's default maximum relayed message size. */
+export const MAX_RELAY_MESSAGE_BYTES = 150 * 1024;
+export const DIAL_TIMEOUT_MS = 10_000;
+/** Bounds how long `connect` waits for the peer's relay subscriptions to arrive. */
+export const RELAY_SUBSCRIPTION_TIMEOUT_MS = 10_000;
+export const REMOTE_STORE_QUERY_TIMEOUT_MS = 30_000;
+/** Loopback fleets and probers open many connections a second; js-libp2p's default of 5 would refuse them. */
+export const INBOUND_CONNECTIONS_PER_SECOND = 10_000;
+export const MAX_CONNECTIONS = 500;
+const NS_PER_MS = 1_000_000n;
+
+export interface StoreNodeOptions {
+  /** Node key file and SQLite archive live here. */
+  dataDir: string;
+  clusterId: number;
+  shards: number[];
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** 0 or undefined = ephemeral. */
+  tcpPort?: number;
+  websocketPort?: number;
+  restPort?: number;
+  /** Required for the fault injection endpoints; without it they answer 403. */
+  adminToken?: string;
+  retention?: { maxMessages?: number; maxAgeMs?: number };
+  /** Multiaddrs (with /p2p/) to stay connected to for relay. */
+  peers?: string[];
+  /** Milliseconds since the epoch; injected in tests. @default Date.now */
+  clock?: () => number;
+  /** Seed of the fault controller's random choices. @default 1 */
+  seed?: number;
+  /** What a crash fault does; @default stops the node abruptly (the CLI exits the process instead). */
+  onCrash?: () => void;
+  /** @default writes to stderr */
+  log?: (line: string) => void;
+}
+
+export interface PublishMessage {
+  contentTopic: string;
+  payload: Uint8Array;
+  timestampNs?: bigint;
+  meta?: Uint8Array;
+  /** @default the shard autosharding picks for the content topic */
+  pubsubTopic?: string;
+}
+
+export interface StoreNodeHandle {
+  /** 16Uiu2... (secp256k1) */
+  peerId: string;
+  /** Full multiaddr including /p2p/. */
+  tcpAddress: string;
+  websocketAddress: string;
+  /** http://127.0.0.1:PORT */
+  restUrl: string;
+  enr?: string;
+  /** Publishes on relay and archives locally; resolves to the 0x message hash. */
+  publish(message: PublishMessage): Promise<string>;
+  /** Dials a peer and waits until it has announced a relay subscription on one of our shards. */
+  connect(multiaddr: string): Promise<void>;
+  /** Resolves once the message with this 0x hash is in the archive (rejects after `timeoutMs`). */
+  waitForMessage(hash: string, timeoutMs?: number): Promise<void>;
+  /** Number of archived messages. */
+  archivedCount(): number;
+  faults: FaultController;
+  stop(): Promise<void>;
+}
+
+export class RelayPeerTimeoutError extends Error {
+  constructor(peer: string, timeoutMs: number) {
+    super(
+      `${peer} announced no relay subscription on our shards within ${timeoutMs} ms (does it share a shard and speak ${RELAY_PROTOCOL}?)`,
+    );
+    this.name = 'RelayPeerTimeoutError';
+  }
+}
+
+function defaultLog(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} store-node ${line}\n`);
+}
+
+function waitForEvent<T>(
+  register: (resolve: (value: T) => void) => () => void,
+  timeoutMs: number,
+  onTimeout: () => Error,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let unregister = (): void => {};
+    const timer = setTimeout(() => {
+      unregister();
+      reject(onTimeout());
+    }, timeoutMs);
+    unregister = register((value) => {
+      clearTimeout(timer);
+      unregister();
+      resolve(value);
+    });
+  });
+}
+
+/**
+ * Starts a store node and resolves once every listener is up.
+ *
+ * @example
+ * const node = await startStoreNode({ dataDir: '/tmp/node-1', clusterId: 16, shards: [1, 32] });
+ * const hash = await node.publish({ contentTopic: '/app/1/chat/proto', payload: new Uint8Array([1]) });
+ * await node.stop();
+ */
+export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNodeHandle> {
+  const clock = options.clock ?? Date.now;
+  const log = options.log ?? defaultLog;
+  const host = options.host ?? '127.0.0.1';
+  const { clusterId, shards } = options;
+  if (shards.length === 0) throw new RangeError('a store node needs at least one shard');
+  const topics = shards.map((shard) => pubsubTopic(clusterId, shard));
+
+  const privateKey = loadOrCreateNodeKey(options.dataDir);
+  const archive = MessageArchive.open(
+    join(options.dataDir, ARCHIVE_FILE),
+    options.retention ?? {},
+    clock,
+  );
+  let crash = (): void => {};
+  const faults = new FaultController({
+    seed: options.seed ?? 1,
+    onCrash: () => crash(),
+  });
+  const archivedListeners = new Set<(hash: string) => void>();
+
+  const archiveMessage = (topic: string, message: WakuMessage): string => {
+    const hash = computeMessageHash(topic, message);
+    const hashHex = bytesToHex0x(hash);
+    if (message.ephemeral === true || faults.dropFromArchive()) return hashHex;
+    if (
+      archive.insert({
+        hash,
+        pubsubTopic: topic,
+        contentTopic: message.contentTopic,
+        timestampNs: message.timestamp ?? 0n,
+        payload: message.payload,
+        version: message.version ?? 0,
+        meta: message.meta !== undefined && message.meta.byteLength > 0 ? message.meta : undefined,
+      })
+    ) {
+      for (const listener of archivedListeners) listener(hashHex);
+    }
+    return hashHex;
+  };
+
+  let libp2p: Libp2p<{ relay: GossipSub }>;
+  try {
+    libp2p = await createLibp2p({
+      start: false,
+      privateKey,
+      addresses: {
+        listen: [
+          `/ip4/${host}/tcp/${options.tcpPort ?? 0}`,
+          `/ip4/${host}/tcp/${options.websocketPort ?? 0}/ws`,
+        ],
+      },
+      transports: [tcp(), webSockets()],
+      connectionEncrypters: [noise()],
+      // nim-libp2p prefers yamux; js-waku browsers still dial with mplex.
+      streamMuxers: [yamux(), mplex()],
+      connectionManager: {
+        maxConnections: MAX_CONNECTIONS,
+        inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND,
+        maxIncomingPendingConnections: MAX_CONNECTIONS,
+      },
+      services: {
+        identify: identify(),
+        relay: gossipsub({
+          globalSignaturePolicy: 'StrictNoSign',
+          allowPublishToZeroTopicPeers: true,
+          ignoreDuplicatePublishError: true,
+          fallbackToFloodsub: false,
+          emitSelf: false,
+          allowedTopics: topics,
+          maxInboundDataLength: MAX_RELAY_MESSAGE_BYTES,
+          msgIdFn: (message: Message) =>
+            new Uint8Array(
+              createHash('sha256').update(message.topic).update(message.data).digest(),
+            ),
+        }),
+      },
+    });
+  } catch (error) {
+    archive.close();
+    throw error;
+  }
+  const relay = libp2p.services.relay;
+  // gossipsub 17 ignores its `protocols` option; Waku relay is gossipsub spoken under its own id.
+  relay.protocols.splice(0, relay.protocols.length, RELAY_PROTOCOL);
+
+  const handlerContext = { faults, log };
+  await libp2p.handle(PING_PROTOCOL, pingHandler(handlerContext), {
+    runOnLimitedConnection: false,
+  });
+  await libp2p.handle(METADATA_PROTOCOL, metadataHandler({ ...handlerContext, clusterId, shards }));
+  await libp2p.handle(STORE_QUERY_PROTOCOL, storeQueryHandler({ ...handlerContext, archive }), {
+    maxInboundStreams: 64,
+  });
+
+  for (const topic of topics) {
+    relay.topicValidators.set(topic, (_peer, message) => {
+      try {
+        const decoded = decodeWakuMessage(message.data);
+        return decoded.contentTopic.length > 0
+          ? TopicValidatorResult.Accept
+          : TopicValidatorResult.Reject;
+      } catch {
+        return TopicValidatorResult.Reject;
+      }
+    });
+  }
+  relay.addEventListener('message', (event) => {
+    const { topic, data } = event.detail;
+    if (!topics.includes(topic)) return;
+    try {
+      archiveMessage(topic, decodeWakuMessage(data));
+    } catch (error) {
+      log(
+        `dropping relayed message on ${topic}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  });
+
+  await libp2p.start();
+  for (const topic of topics) relay.subscribe(topic);
+
+  const peerId = libp2p.peerId.toString();
+  const listenAddresses = libp2p.getMultiaddrs().map((address) => address.toString());
+  const websocketAddress = listenAddresses.find((address) => /\/wss?\//.test(address));
+  const tcpAddress = listenAddresses.find((address) => !/\/wss?\//.test(address));
+  if (tcpAddress === undefined || websocketAddress === undefined) {
+    await libp2p.stop();
+    archive.close();
+    throw new Error(`listeners did not come up (got ${listenAddresses.join(', ') || 'none'})`);
+  }
+
+  let stopping = false;
+  const queryLocal = (request: StoreQueryRequest): StoreQueryResponse => {
+    const injected = faults.storeFailure();
+    if (injected !== undefined) {
+      return {
+        requestId: request.requestId,
+        statusCode: injected,
+        statusDesc: injected === 429 ? 'too many requests' : 'service unavailable',
+        messages: [],
+      };
+    }
+    return answerFromArchive(archive, request, log);
+  };
+
+  const queryRemote = async (
+    peerAddr: string,
+    request: StoreQueryRequest,
+  ): Promise<StoreQueryResponse> => {
+    const signal = AbortSignal.timeout(REMOTE_STORE_QUERY_TIMEOUT_MS);
+    const stream = await libp2p.dialProtocol(multiaddr(peerAddr), STORE_QUERY_PROTOCOL, { signal });
+    try {
+      await writeLengthPrefixed(stream, encodeStoreQueryRequest(request), { signal });
+      const reply = decodeStoreQueryResponse(
+        await readLengthPrefixed(stream, { maxBytes: MAX_STORE_RESPONSE_BYTES, signal }),
+      );
+      await stream.close({ signal }).catch(() => stream.abort(new Error('close failed')));
+      return reply;
+    } catch (error) {
+      stream.abort(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  };
+
+  const publish = async (request: PublishRequest): Promise<string> => {
+    const topic =
+      request.pubsubTopic ?? pubsubTopic(clusterId, autoshard(request.contentTopic, shards));
+    if (!topics.includes(topic)) {
+      throw new PublishRejectedError(
+        `pubsubTopic: "${topic}" is not relayed by this node (it relays ${topics.join(', ')})`,
+      );
+    }
+    if (request.contentTopic.length === 0) throw new PublishRejectedError('contentTopic: empty');
+    const message: WakuMessage = {
+      payload: request.payload,
+      contentTopic: request.contentTopic,
+      version: request.version ?? 0,
+      timestamp: request.timestampNs ?? BigInt(Math.trunc(clock())) * NS_PER_MS,
+      ...(request.meta === undefined ? {} : { meta: request.meta }),
+      ...(request.ephemeral ? { ephemeral: true } : {}),
+    };
+    const encoded = encodeWakuMessage(message);
+    if (encoded.byteLength > MAX_RELAY_MESSAGE_BYTES) {
+      throw new PublishRejectedError(
+        `payload: message is ${encoded.byteLength} bytes, above relay's ${MAX_RELAY_MESSAGE_BYTES}`,
+      );
+    }
+    const hash = archiveMessage(topic, message);
+    await relay.publish(topic, encoded);
+    return hash;
+  };
+
+  const health = (): HealthReport => {
+    const status = stopping ? 'SHUTTING_DOWN' : 'READY';
+    return {
+      nodeHealth: status,
+      protocolsHealth: [
+        { Relay: status },
+        { Store: status },
+        { Lightpush: 'NOT_MOUNTED' },
+        { Filter: 'NOT_MOUNTED' },
+      ],
+    };
+  };
+
+  const app = buildRestApi({
+    faults,
+    adminToken: options.adminToken,
+    health,
+    info: () => ({ listenAddresses }),
+    queryLocal,
+    queryRemote,
+    publish,
+    crash: () => crash(),
+  });
+  const server = serve({ fetch: app.fetch, port: options.restPort ?? 0, hostname: host });
+  await new Promise<void>((resolve, reject) => {
+    if (server.listening) return resolve();
+    server.once('listening', resolve);
+    server.once('error', reject);
+  }).catch(async (error: unknown) => {
+    await libp2p.stop();
+    archive.close();
+    throw error;
+  });
+  const restPort = (server.address() as AddressInfo).port;
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      stopping = true;
+      faults.shutdown();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if ('closeAllConnections' in server) server.closeAllConnections();
+      await closed;
+      await libp2p.stop();
+      archive.close();
+    })();
+    return stopped;
+  };
+  crash =
+    options.onCrash ??
+    (() => {
+      log('crash fault: stopping now');
+      void stop();
+    });
+
+  const waitForRelayPeer = (remote: PeerId): Promise<void> => {
+    const subscribed = (): boolean =>
+      topics.some((topic) => relay.getSubscribers(topic).some((peer) => peer.equals(remote)));
+    if (subscribed()) return Promise.resolve();
+    return waitForEvent<void>(
+      (resolve) => {
+        const listener = (): void => {
+          if (subscribed()) resolve();
+        };
+        relay.addEventListener('subscription-change', listener);
+        return () => relay.removeEventListener('subscription-change', listener);
+      },
+      RELAY_SUBSCRIPTION_TIMEOUT_MS,
+      () => new RelayPeerTimeoutError(remote.toString(), RELAY_SUBSCRIPTION_TIMEOUT_MS),
+    );
+  };
+
+  const connect = async (address: string): Promise<void> => {
+    const target = multiaddr(address);
+    const connection = await libp2p.dial(target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+    await waitForRelayPeer(connection.remotePeer);
+  };
+
+  for (const peer of options.peers ?? []) {
+    const target = multiaddr(peer);
+    const remotePeerId = target.getComponents().find((c) => c.name === 'p2p')?.value;
+    if (remotePeerId === undefined) {
+      log(`ignoring peer ${peer}: it has no /p2p/ component`);
+      continue;
+    }
+    // Keep-alive peers are redialled by libp2p whenever the connection drops, as nwaku keeps its static peers.
+    void (async () => {
+      try {
+        const { peerIdFromString } = await import('@libp2p/peer-id');
+        await libp2p.peerStore.merge(peerIdFromString(remotePeerId), {
+          multiaddrs: [target],
+          tags: { [KEEP_ALIVE]: { value: 1 } },
+        });
+        await libp2p.dial(target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+      } catch (error) {
+        log(
+          `peer ${peer} not reachable yet: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    })();
+  }
+
+  const waitForMessage = (
+    hash: string,
+    timeoutMs = RELAY_SUBSCRIPTION_TIMEOUT_MS,
+  ): Promise<void> => {
+    const wanted = hash.toLowerCase();
+    const bytes = Buffer.from(wanted.replace(/^0x/, ''), 'hex');
+    if (archive.positionOf(new Uint8Array(bytes)) !== undefined) return Promise.resolve();
+    return waitForEvent<void>(
+      (resolve) => {
+        const listener = (archived: string): void => {
+          if (archived === wanted) resolve();
+        };
+        archivedListeners.add(listener);
+        return () => archivedListeners.delete(listener);
+      },
+      timeoutMs,
+      () => new Error(`message ${hash} was not archived within ${timeoutMs} ms`),
+    );
+  };
+
+  log(`started ${peerId} tcp=${tcpAddress} ws=${websocketAddress} rest=http://${host}:${restPort}`);
+  return {
+    peerId,
+    tcpAddress,
+    websocketAddress,
+    restUrl: `http://${host}:${restPort}`,
+    publish: (message) =>
+      publish({
+        contentTopic: message.contentTopic,
+        payload: message.payload,
+        timestampNs: message.timestampNs,
+        meta: message.meta,
+        pubsubTopic: message.pubsubTopic,
+      }),
+    connect,
+    waitForMessage,
+    archivedCount: () => archive.count,
+    faults,
+    stop,
+  };
+}
+
+function answerFromArchive(
+  archive: MessageArchive,
+  request: StoreQueryRequest,
+  log: (line: string) => void,
+): StoreQueryResponse {
+  try {
+    return answerStoreQuery(archive, request);
+  } catch (error) {
+    log(`store query failed: ${error instanceof Error ? error.message : String(error)}`);
+    return {
+      requestId: request.requestId,
+      statusCode: STORE_STATUS.serviceUnavailable,
+      statusDesc: 'archive error',
+      messages: [],
+    };
+  }
+}

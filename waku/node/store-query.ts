@@ -1,0 +1,111 @@
+// Store v3 query semantics over the archive: filters, hash lookups, exclusive cursors and status codes, as nwaku answers them.
+import { STORE_DEFAULT_PAGE_SIZE, STORE_MAX_PAGE_SIZE, STORE_STATUS } from '../protocols.ts';
+import type { StoreQueryRequest, StoreQueryResponse, WakuMessageKeyValue } from '../wire.ts';
+import type { ArchivedMessage, MessageArchive } from './archive.ts';
+
+/** nwaku refuses more content topics than this in one query. */
+export const MAX_CONTENT_TOPICS_PER_QUERY = 10;
+/** Hash lookups are bounded so one request cannot pin the database. */
+export const MAX_HASHES_PER_QUERY = 100;
+export const MESSAGE_HASH_BYTES = 32;
+
+function failure(requestId: string, statusCode: number, statusDesc: string): StoreQueryResponse {
+  return { requestId, statusCode, statusDesc, messages: [] };
+}
+
+export function badRequest(requestId: string, statusDesc: string): StoreQueryResponse {
+  return failure(requestId, STORE_STATUS.badRequest, statusDesc);
+}
+
+export function toKeyValue(message: ArchivedMessage, includeData: boolean): WakuMessageKeyValue {
+  if (!includeData) return { messageHash: message.hash };
+  return {
+    messageHash: message.hash,
+    pubsubTopic: message.pubsubTopic,
+    message: {
+      payload: message.payload,
+      contentTopic: message.contentTopic,
+      version: message.version,
+      timestamp: message.timestampNs,
+      ...(message.meta === undefined ? {} : { meta: message.meta }),
+    },
+  };
+}
+
+/** Effective page size: 0 or absent means the default; above the maximum is clamped, as nwaku does. */
+export function pageSizeOf(limit: bigint | undefined): number {
+  if (limit === undefined || limit <= 0n) return STORE_DEFAULT_PAGE_SIZE;
+  return limit > BigInt(STORE_MAX_PAGE_SIZE) ? STORE_MAX_PAGE_SIZE : Number(limit);
+}
+
+/**
+ * Answers one store query from the archive. Backward pages come back in ascending time order
+ * (newest page first), and the cursor is the hash of the last message read in the query's direction.
+ *
+ * @example
+ * const response = answerStoreQuery(archive, { requestId: '1', includeData: true, contentTopics: ['/a/1/b/proto'], messageHashes: [], paginationForward: true });
+ */
+export function answerStoreQuery(
+  archive: MessageArchive,
+  request: StoreQueryRequest,
+): StoreQueryResponse {
+  const requestId = request.requestId;
+  const hasTopicFilter = request.pubsubTopic !== undefined || request.contentTopics.length > 0;
+  if (request.messageHashes.length > 0 && hasTopicFilter) {
+    return badRequest(
+      requestId,
+      'message_hashes cannot be combined with pubsub_topic or content_topics',
+    );
+  }
+  if (request.contentTopics.length > MAX_CONTENT_TOPICS_PER_QUERY) {
+    return badRequest(
+      requestId,
+      `content_topics has ${request.contentTopics.length} entries, at most ${MAX_CONTENT_TOPICS_PER_QUERY} are allowed`,
+    );
+  }
+  if (request.messageHashes.length > MAX_HASHES_PER_QUERY) {
+    return badRequest(
+      requestId,
+      `message_hashes has ${request.messageHashes.length} entries, at most ${MAX_HASHES_PER_QUERY} are allowed`,
+    );
+  }
+  if (request.messageHashes.some((hash) => hash.byteLength !== MESSAGE_HASH_BYTES)) {
+    return badRequest(requestId, `message_hashes entries must be ${MESSAGE_HASH_BYTES} bytes`);
+  }
+  let after: { timestampNs: bigint; hash: Uint8Array } | undefined;
+  if (request.paginationCursor !== undefined) {
+    if (request.paginationCursor.byteLength !== MESSAGE_HASH_BYTES) {
+      return badRequest(
+        requestId,
+        `pagination_cursor must be a ${MESSAGE_HASH_BYTES}-byte message hash`,
+      );
+    }
+    after = archive.positionOf(request.paginationCursor);
+    if (after === undefined) {
+      return badRequest(requestId, 'pagination_cursor does not name an archived message');
+    }
+  }
+  const pageSize = pageSizeOf(request.paginationLimit);
+  const forward = request.paginationForward;
+  const rows = archive.query({
+    pubsubTopic: request.pubsubTopic,
+    contentTopics: request.contentTopics,
+    timeStartNs: request.timeStart,
+    timeEndNs: request.timeEnd,
+    messageHashes: request.messageHashes,
+    after,
+    forward,
+    limit: pageSize + 1,
+  });
+  const page = rows.slice(0, pageSize);
+  const last = page.at(-1);
+  const cursor = rows.length > pageSize && last !== undefined ? last.hash : undefined;
+  if (!forward) page.reverse();
+  return {
+    requestId,
+    statusCode: STORE_STATUS.ok,
+    statusDesc: 'OK',
+    messages: page.map((message) => toKeyValue(message, request.includeData)),
+    ...(cursor === undefined ? {} : { paginationCursor: cursor }),
+  };
+}
