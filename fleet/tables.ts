@@ -15,18 +15,11 @@ export const TABLE_KEYS = {
 /** Attribute types as CloudFormation spells them (AttributeDefinitions). */
 export const TABLE_KEY_TYPES = { pk: 'S', sk: 'S' } as const;
 
-/** Probe rounds, completeness results and stress summaries: append-only observations that expire. */
-export const OBSERVATIONS_TABLE = {
-  ...TABLE_KEYS,
-  /** Default logical name; deployments pass the real name to the Lambdas through the environment. */
-  defaultName: 'storefleet-observations',
-} as const;
-
-/** The fleet state document (versioned) and the failover action ledger (claims that expire). */
-export const NODE_STATE_TABLE = {
-  ...TABLE_KEYS,
-  defaultName: 'storefleet-node-state',
-} as const;
+/*
+ * The probe results table holds probe rounds, completeness results and stress summaries:
+ * append-only observations that expire. The node state table holds the fleet state document
+ * (versioned, never expires) and the failover action ledger (claims that expire: it needs TTL too).
+ */
 
 /** Observations older than this are deleted by TTL unless the deployment chooses otherwise. */
 export const DEFAULT_OBSERVATION_RETENTION_SECONDS = 14 * 24 * 3600;

@@ -38,10 +38,10 @@ const defaultDocumentClient = DynamoDBDocumentClient.from(new DynamoDBClient({})
 export interface DynamoStateStoreProps<S> {
   /** Fleet name; every key is prefixed with it so several fleets may share the tables. */
   fleet: string;
-  /** Table holding the fleet state document and the action claims (see NODE_STATE_TABLE). */
+  /** Table holding the fleet state document and the action claims (TTL on `expiresAt`). */
   nodeStateTableName: string;
-  /** Table holding probe rounds, completeness results and stress summaries (see OBSERVATIONS_TABLE). */
-  observationsTableName: string;
+  /** Table holding probe rounds, completeness results and stress summaries (TTL on `expiresAt`). */
+  probeResultsTableName: string;
   /**
    * Swappable for tests and for clients with a custom endpoint or region.
    * @default a module-scope DynamoDBDocumentClient using the Lambda's region and role
@@ -82,7 +82,7 @@ export class StoredRecordError extends Error {
  * const store = new DynamoStateStore<FleetState>({
  *   fleet: config.fleet,
  *   nodeStateTableName: process.env.NODE_STATE_TABLE!,
- *   observationsTableName: process.env.OBSERVATIONS_TABLE!,
+ *   probeResultsTableName: process.env.PROBE_RESULTS_TABLE!,
  *   stateSchema: FleetStateSchema,
  * });
  * const { state, version } = await store.loadFleetState();
@@ -91,7 +91,7 @@ export class StoredRecordError extends Error {
 export class DynamoStateStore<S> implements StateStore<S> {
   readonly #fleet: string;
   readonly #stateTable: string;
-  readonly #observationsTable: string;
+  readonly #probeResultsTable: string;
   readonly #client: DynamoDBDocumentClient;
   readonly #schema: z.ZodType<S> | undefined;
   readonly #retentionSeconds: number;
@@ -100,7 +100,7 @@ export class DynamoStateStore<S> implements StateStore<S> {
   constructor(props: DynamoStateStoreProps<S>) {
     this.#fleet = props.fleet;
     this.#stateTable = props.nodeStateTableName;
-    this.#observationsTable = props.observationsTableName;
+    this.#probeResultsTable = props.probeResultsTableName;
     this.#client = props.client ?? defaultDocumentClient;
     this.#schema = props.stateSchema;
     this.#retentionSeconds =
@@ -178,10 +178,10 @@ export class DynamoStateStore<S> implements StateStore<S> {
     const rounds: ProbeRound[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await callAws(this.#target('dynamodb:Query', this.#observationsTable), () =>
+      const page = await callAws(this.#target('dynamodb:Query', this.#probeResultsTable), () =>
         this.#client.send(
           new QueryCommand({
-            TableName: this.#observationsTable,
+            TableName: this.#probeResultsTable,
             KeyConditionExpression: '#pk = :pk',
             ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
             ExpressionAttributeValues: { ':pk': partition },
@@ -191,7 +191,7 @@ export class DynamoStateStore<S> implements StateStore<S> {
         ),
       );
       for (const item of page.Items ?? []) {
-        const where = `probe round item "${item['pk']}"/"${item['sk']}" in table "${this.#observationsTable}"`;
+        const where = `probe round item "${item['pk']}"/"${item['sk']}" in table "${this.#probeResultsTable}"`;
         const input: unknown =
           typeof item['body'] === 'string' ? JSON.parse(item['body']) : undefined;
         const parsed = ProbeRoundSchema.safeParse(input);
@@ -268,8 +268,8 @@ export class DynamoStateStore<S> implements StateStore<S> {
   }
 
   async #putObservation(item: Record<string, unknown>): Promise<void> {
-    await callAws(this.#target('dynamodb:PutItem', this.#observationsTable), () =>
-      this.#client.send(new PutCommand({ TableName: this.#observationsTable, Item: item })),
+    await callAws(this.#target('dynamodb:PutItem', this.#probeResultsTable), () =>
+      this.#client.send(new PutCommand({ TableName: this.#probeResultsTable, Item: item })),
     );
   }
 
@@ -277,20 +277,20 @@ export class DynamoStateStore<S> implements StateStore<S> {
     let pending = items.map((item) => ({ PutRequest: { Item: item } }));
     for (let attempt = 1; pending.length > 0; attempt++) {
       const output = await callAws(
-        this.#target('dynamodb:BatchWriteItem', this.#observationsTable),
+        this.#target('dynamodb:BatchWriteItem', this.#probeResultsTable),
         () =>
           this.#client.send(
-            new BatchWriteCommand({ RequestItems: { [this.#observationsTable]: pending } }),
+            new BatchWriteCommand({ RequestItems: { [this.#probeResultsTable]: pending } }),
           ),
       );
-      const unprocessed = output.UnprocessedItems?.[this.#observationsTable] ?? [];
+      const unprocessed = output.UnprocessedItems?.[this.#probeResultsTable] ?? [];
       pending = unprocessed.flatMap((request) =>
         request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : [],
       );
       if (pending.length === 0) return;
       if (attempt >= BATCH_WRITE_MAX_ATTEMPTS) {
         throw new Error(
-          `BatchWriteItem on table "${this.#observationsTable}" left ${pending.length} items unprocessed after ${attempt} attempts; the table is throttled, check its capacity mode (on demand expected)`,
+          `BatchWriteItem on table "${this.#probeResultsTable}" left ${pending.length} items unprocessed after ${attempt} attempts; the table is throttled, check its capacity mode (on demand expected)`,
         );
       }
       // Unprocessed items mean throttling: back off before asking again, as the DynamoDB docs advise.

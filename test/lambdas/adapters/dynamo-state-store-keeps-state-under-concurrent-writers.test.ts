@@ -30,7 +30,7 @@ function newStore(): { store: DynamoStateStore<TestState>; fleet: string } {
   const store = new DynamoStateStore<TestState>({
     fleet,
     nodeStateTableName: STATE_TABLE,
-    observationsTableName: OBSERVATIONS_TABLE,
+    probeResultsTableName: OBSERVATIONS_TABLE,
     client: emulator.client,
     stateSchema: TestStateSchema,
     observationRetentionSeconds: RETENTION_SECONDS,
@@ -367,7 +367,7 @@ describe('reporting AWS failures', () => {
     const store = new DynamoStateStore<TestState>({
       fleet: 'test.fleet',
       nodeStateTableName: 'no-such-table',
-      observationsTableName: OBSERVATIONS_TABLE,
+      probeResultsTableName: OBSERVATIONS_TABLE,
       client: emulator.client,
     });
 
