@@ -1,6 +1,7 @@
 // The `storefleet` command line: one entry, subcommands registered from cli/commands/.
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.ts';
+import { registerNodeCommands } from './commands/node.ts';
 
 export function buildProgram(): Command {
   const program = new Command('storefleet')
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerConfigCommands(program);
+  registerNodeCommands(program);
   return program;
 }
 
