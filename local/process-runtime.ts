@@ -1,6 +1,13 @@
 // NodeRuntime over child processes: each store node is `storefleet node run`, with its own data folder and stable ports.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  type WriteStream,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,6 +23,9 @@ export const DEFAULT_STOP_GRACE_MS = 5_000;
 const LOOPBACK = '127.0.0.1';
 const FAULTS_PATH = '/admin/v1/faults';
 const ADMIN_REQUEST_TIMEOUT_MS = 5_000;
+/** Each node's pid, so that a supervisor killed with -9 does not leave nodes holding the ports. */
+const PID_FILE = 'node.pid';
+const LEFTOVER_EXIT_WAIT_MS = 5_000;
 
 /** The line `storefleet node run` prints once it listens. */
 export const ReadyLineSchema = z.object({
@@ -177,6 +187,7 @@ export class ProcessRuntime implements NodeRuntime {
    */
   async startAll(): Promise<void> {
     await this.#allocatePorts();
+    for (const nodeId of this.nodeIds) await this.#killLeftover(nodeId);
     for (const nodeId of this.nodeIds) await this.#start(nodeId);
   }
 
@@ -313,6 +324,8 @@ export class ProcessRuntime implements NodeRuntime {
     const logPath = join(dataDir, 'node.log');
     const logFile = createWriteStream(logPath, { flags: 'a' });
     const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
+    const pidFile = join(dataDir, PID_FILE);
+    if (child.pid !== undefined) writeFileSync(pidFile, String(child.pid));
     child.stderr?.pipe(logFile, { end: false });
     const exited = new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
@@ -328,6 +341,7 @@ export class ProcessRuntime implements NodeRuntime {
     this.#processes.set(nodeId, entry);
     exited.then(() => {
       entry.state = 'stopped';
+      rmSync(pidFile, { force: true });
       closeLog(logFile);
       if (!entry.stopping) {
         this.#options.log?.(
@@ -340,6 +354,31 @@ export class ProcessRuntime implements NodeRuntime {
     entry.state = 'running';
     this.#lastAddresses.set(nodeId, ready);
     this.#options.log?.(`node ${nodeId} up: ${ready.tcpAddress}`);
+  }
+
+  /**
+   * Kills a node process left by an earlier supervisor that died without stopping it. Only a
+   * process whose command line names this node's data folder is touched.
+   */
+  async #killLeftover(nodeId: string): Promise<void> {
+    const dataDir = this.dataDirOf(nodeId);
+    let pid: number;
+    try {
+      pid = Number(readFileSync(join(dataDir, PID_FILE), 'utf8'));
+    } catch {
+      return;
+    }
+    if (!Number.isInteger(pid) || pid <= 1 || !commandLineMentions(pid, dataDir)) {
+      rmSync(join(dataDir, PID_FILE), { force: true });
+      return;
+    }
+    this.#options.log?.(`stopping ${nodeId} left over from an earlier run (pid ${pid})`);
+    process.kill(pid, 'SIGKILL');
+    const deadline = Date.now() + LEFTOVER_EXIT_WAIT_MS;
+    while (commandLineMentions(pid, dataDir) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    rmSync(join(dataDir, PID_FILE), { force: true });
   }
 
   #awaitReady(
@@ -382,6 +421,15 @@ export class ProcessRuntime implements NodeRuntime {
         ),
       );
     });
+  }
+}
+
+/** Linux: whether process `pid` is alive and was started with `text` among its arguments. */
+function commandLineMentions(pid: number, text: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(text);
+  } catch {
+    return false;
   }
 }
 

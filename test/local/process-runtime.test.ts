@@ -150,6 +150,27 @@ describe('replacing a node', () => {
   });
 });
 
+describe('recovering after the supervisor was killed', () => {
+  it('kills nodes an earlier runtime left running before starting its own', async () => {
+    const rootDir = mkdtempSync(join(tmpdir(), 'storefleet-runtime-'));
+    const first = fakeRuntime({ rootDir });
+    await first.startAll();
+    const leftoverPid = Number(
+      readFileSync(join(first.dataDirOf(ids[0] as string), 'node.pid'), 'utf8'),
+    );
+    const remembered = Object.fromEntries(
+      ids.map((id) => [id, first.portsOf(id) as NodePortAssignment]),
+    );
+    // Prepare: a second runtime on the same folder, as after kill -9 of the first one's process.
+    const second = fakeRuntime({ rootDir, knownPorts: remembered });
+    await second.startAll();
+    assert.deepEqual([...(await second.taskStates()).values()], ['running', 'running', 'running']);
+    assert.throws(() => process.kill(leftoverPid, 0), /ESRCH/);
+    await second.stopAll();
+    await first.stopAll();
+  });
+});
+
 describe('injecting faults', () => {
   it("forwards faults to the node's admin endpoint with its token", async () => {
     const runtime = fakeRuntime();
