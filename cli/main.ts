@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerNodeCommands } from './commands/node.ts';
+import { registerRegistryCommands } from './commands/registry.ts';
 
 export function buildProgram(): Command {
   const program = new Command('storefleet')
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerConfigCommands(program);
   registerNodeCommands(program);
+  registerRegistryCommands(program);
   return program;
 }
 
