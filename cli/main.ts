@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerNodeCommands } from './commands/node.ts';
+import { registerProbeCommands } from './commands/probe.ts';
 import { registerRegistryCommands } from './commands/registry.ts';
 
 export function buildProgram(): Command {
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerConfigCommands(program);
   registerNodeCommands(program);
+  registerProbeCommands(program);
   registerRegistryCommands(program);
   return program;
 }

@@ -1,0 +1,34 @@
+// Probe targets come from a real fleets.json exactly as Status desktop picks store nodes.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parseFleetsJson } from '../../fleet/registry/index.ts';
+import { NoProbeTargetsError, storeTargetsFromFleetsJson } from '../../probes/targets.ts';
+
+const reference = (name: string) =>
+  parseFleetsJson(JSON.parse(readFileSync(`/work/shared/reference/${name}`, 'utf8')), name);
+
+describe('probe targets from fleets.json', () => {
+  it('takes the store nodes from tcp/p2p/waku/store where the fleet splits roles', () => {
+    const targets = storeTargetsFromFleetsJson(reference('fleets-2024-07-24.json'), 'shards.test');
+    assert.deepEqual(
+      targets.map((t) => t.nodeId),
+      ['store-01.gc-us-central1-a.shards.test', 'store-02.gc-us-central1-a.shards.test'],
+    );
+    assert.ok(targets.every((t) => /\/tcp\/30303\/p2p\/16Uiu2/.test(t.multiaddr)));
+    assert.ok(targets.every((t) => t.restUrl === undefined));
+  });
+
+  it('falls back to tcp/p2p/waku on fleets without the per-role split, as desktop does', () => {
+    const targets = storeTargetsFromFleetsJson(reference('fleets-2024-07-24.json'), 'status.prod');
+    assert.equal(targets.length, 6);
+    assert.ok(targets.every((t) => /^\/dns4\/.+\/tcp\/30303\/p2p\/16Uiu2/.test(t.multiaddr)));
+  });
+
+  it('names the fleets it knows when asked about another', () => {
+    assert.throws(
+      () => storeTargetsFromFleetsJson(reference('fleets-2024-07-24.json'), 'status.nope'),
+      (error: Error) => error instanceof NoProbeTargetsError && /status\.prod/.test(error.message),
+    );
+  });
+});
