@@ -204,6 +204,8 @@ const FailoverSchema = z.strictObject({
   flapWindowRounds: z.number().int().min(1).default(120),
   /** Replacements that may fail before a human is paged. */
   maxReplaceAttempts: z.number().int().min(1).default(3),
+  /** Rounds after a replacement in which failing probes do not count (the new task is starting). */
+  replaceGraceRounds: z.number().int().min(0).default(3),
   /** A vantage point that sees more than this share of the fleet fail at once is blind. */
   blindFraction: fraction.default(0.5),
 });
