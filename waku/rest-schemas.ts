@@ -100,9 +100,10 @@ export const RelayPostMessageSchema = z.object({
   payload: Base64Schema,
   contentTopic: z.string().min(1),
   version: z.number().int().min(0).max(0xffffffff).optional(),
+  // Parse bodies with parseJsonPreservingIntegers: nanosecond timestamps are above 2^53.
   timestamp: z
-    .union([z.number().int().nonnegative(), z.bigint().nonnegative()])
-    .transform((value) => BigInt(value))
+    .union([z.bigint().nonnegative(), z.number().nonnegative()])
+    .transform((value) => (typeof value === 'bigint' ? value : BigInt(Math.trunc(value))))
     .optional(),
   ephemeral: z.boolean().optional(),
   meta: Base64Schema.optional(),

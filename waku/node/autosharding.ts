@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 export class ContentTopicError extends Error {
   constructor(contentTopic: string) {
     super(
-      `contentTopic "${contentTopic}" is not /{application}/{version}/{topic-name}/{encoding} (optionally prefixed by /{generation})`,
+      `contentTopic: "${contentTopic}" is not /{application}/{version}/{topic-name}/{encoding} (optionally prefixed by /{generation})`,
     );
     this.name = 'ContentTopicError';
   }

@@ -7,6 +7,7 @@ import { bytesToHex0x, hex0xToBytes } from '../message-hash.ts';
 import { STORE_STATUS } from '../protocols.ts';
 import {
   type HealthReport,
+  parseJsonPreservingIntegers,
   RelayPostMessageSchema,
   stringifyJsonWithIntegers,
 } from '../rest-schemas.ts';
@@ -212,7 +213,7 @@ export function buildRestApi(deps: RestApiDeps): Hono {
   const publishFromBody = async (c: Context, pubsubTopic: string | undefined) => {
     let body: unknown;
     try {
-      body = await c.req.json();
+      body = parseJsonPreservingIntegers(await c.req.text());
     } catch {
       return c.text('body: not valid JSON', 400);
     }

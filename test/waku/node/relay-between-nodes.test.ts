@@ -1,0 +1,67 @@
+// Relay: a message published on one node reaches a connected node and lands in its archive.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { hex0xToBytes } from '../../../waku/message-hash.ts';
+import { pubsubTopic } from '../../../waku/protocols.ts';
+import { CLUSTER_ID, startRawClient, startTestNode, storeQuery } from './helpers.ts';
+
+describe('relay between two store nodes', () => {
+  let nodeA: Awaited<ReturnType<typeof startTestNode>>;
+  let nodeB: Awaited<ReturnType<typeof startTestNode>>;
+
+  before(async () => {
+    [nodeA, nodeB] = await Promise.all([startTestNode(), startTestNode()]);
+    // connect() resolves once B's relay subscription reached A, so no publish can race the mesh.
+    await nodeA.connect(nodeB.tcpAddress);
+  });
+
+  after(async () => {
+    await Promise.all([nodeA?.stop(), nodeB?.stop()]);
+    nodeA?.removeDataDir();
+    nodeB?.removeDataDir();
+  });
+
+  it('archives on B a message published on A, under the same hash', async () => {
+    const hash = await nodeA.publish({
+      contentTopic: '/relay-test/1/chat/proto',
+      payload: new TextEncoder().encode('hello from A'),
+      pubsubTopic: pubsubTopic(CLUSTER_ID, 32),
+    });
+    await nodeB.waitForMessage(hash, 5_000);
+
+    const client = await startRawClient();
+    try {
+      const reply = await storeQuery(client, nodeB.tcpAddress, {
+        includeData: true,
+        messageHashes: [hex0xToBytes(hash) as Uint8Array],
+      });
+      assert.equal(reply.statusCode, 200);
+      assert.equal(reply.messages.length, 1);
+      assert.equal(new TextDecoder().decode(reply.messages[0]?.message?.payload), 'hello from A');
+      assert.equal(reply.messages[0]?.pubsubTopic, pubsubTopic(CLUSTER_ID, 32));
+    } finally {
+      await client.stop();
+    }
+  });
+
+  it('relays a REST auto-sharded publish on A to B', async () => {
+    const before = nodeB.archivedCount();
+    const reply = await fetch(`${nodeA.restUrl}/relay/v1/auto/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        payload: 'AQID',
+        contentTopic: '/relay-test/1/auto/proto',
+        timestamp: 1_700_000_000_000_000_000,
+      }),
+    });
+    assert.equal(reply.status, 200);
+    const stored = await fetch(
+      `${nodeA.restUrl}/store/v3/messages?contentTopics=${encodeURIComponent('/relay-test/1/auto/proto')}`,
+    ).then((response) => response.json() as Promise<{ messages: { messageHash: string }[] }>);
+    const hash = stored.messages[0]?.messageHash;
+    assert.ok(hash);
+    await nodeB.waitForMessage(hash, 5_000);
+    assert.equal(nodeB.archivedCount(), before + 1);
+  });
+});
