@@ -194,6 +194,10 @@ class Libp2pProbeDialer implements ProbeDialer {
   readonly #options: ProbeDialerOptions;
   readonly #connections = new Map<string, Connection>();
   readonly #pendingDials = new Map<string, Promise<Connection>>();
+  /** Calls in flight per connection. */
+  readonly #users = new Map<Connection, number>();
+  /** Connections no longer handed out, to close when their last call ends. */
+  readonly #retired = new Set<Connection>();
   readonly #metadataMessage: Uint8Array;
 
   constructor(node: Libp2p, options: ProbeDialerOptions) {
@@ -233,9 +237,37 @@ class Libp2pProbeDialer implements ProbeDialer {
     return raceDeadline(pending, signal, `dial ${address}`);
   }
 
-  #forget(address: string, connection: Connection, reason: Error): void {
+  /**
+   * Runs `use` on a connection leased for the call, so that retiring a connection (after a failed
+   * ping, say) never cuts a concurrent caller's stream: it closes when its last user is done.
+   */
+  async #withConnection<T>(
+    address: string,
+    signal: AbortSignal,
+    fresh: boolean,
+    use: (connection: Connection) => Promise<T>,
+  ): Promise<T> {
+    const connection = fresh
+      ? await this.#dial(address, signal)
+      : await this.#connectionFor(address, signal);
+    this.#users.set(connection, (this.#users.get(connection) ?? 0) + 1);
+    try {
+      return await use(connection);
+    } finally {
+      const users = (this.#users.get(connection) ?? 1) - 1;
+      if (users > 0) this.#users.set(connection, users);
+      else {
+        this.#users.delete(connection);
+        if (this.#retired.delete(connection)) closeQuietly(connection);
+      }
+    }
+  }
+
+  /** Stops handing `connection` out; it closes once no call uses it. */
+  #retire(address: string, connection: Connection): void {
     if (this.#connections.get(address) === connection) this.#connections.delete(address);
-    connection.abort(reason);
+    if ((this.#users.get(connection) ?? 0) === 0) closeQuietly(connection);
+    else this.#retired.add(connection);
   }
 
   async #openStream(
@@ -266,35 +298,31 @@ class Libp2pProbeDialer implements ProbeDialer {
 
   ping(address: string, options: { signal: AbortSignal; fresh?: boolean }): Promise<PingResult> {
     const { signal } = options;
+    const forceFresh = options.fresh === true;
     return this.#run(address, 'ping', PING_PROTOCOL, signal, async () => {
-      const fresh = options.fresh === true || this.#connections.get(address)?.status !== 'open';
+      const dials = forceFresh || this.#connections.get(address)?.status !== 'open';
       const dialStartedAt = performance.now();
-      const connection = options.fresh
-        ? await this.#dial(address, signal)
-        : await this.#connectionFor(address, signal);
-      const dialMs = performance.now() - dialStartedAt;
-      try {
-        const stream = await this.#openStream(connection, PING_PROTOCOL, signal);
-        const challenge = randomBytes(PING_PAYLOAD_BYTES);
-        const sentAt = performance.now();
-        stream.send(challenge);
-        const echo = await readEcho(stream, PING_PAYLOAD_BYTES, signal);
-        const rttMs = performance.now() - sentAt;
-        closeQuietly(stream);
-        if (!Buffer.from(echo).equals(challenge)) {
-          throw new BadResponseError(address, 'ping echo differs from the 32 bytes sent');
+      return this.#withConnection(address, signal, forceFresh, async (connection) => {
+        const dialMs = performance.now() - dialStartedAt;
+        try {
+          const stream = await this.#openStream(connection, PING_PROTOCOL, signal);
+          const challenge = randomBytes(PING_PAYLOAD_BYTES);
+          const sentAt = performance.now();
+          stream.send(challenge);
+          const echo = await readEcho(stream, PING_PAYLOAD_BYTES, signal);
+          const rttMs = performance.now() - sentAt;
+          closeQuietly(stream);
+          if (!Buffer.from(echo).equals(challenge)) {
+            throw new BadResponseError(address, 'ping echo differs from the 32 bytes sent');
+          }
+          if (forceFresh) this.#adoptFresh(address, connection);
+          return dials ? { rttMs, freshDial: true, dialMs } : { rttMs, freshDial: false };
+        } catch (error) {
+          // A connection whose ping failed is not trusted for the next liveness check.
+          this.#retire(address, connection);
+          throw error;
         }
-        if (options.fresh) this.#adoptFresh(address, connection);
-        return fresh ? { rttMs, freshDial: true, dialMs } : { rttMs, freshDial: false };
-      } catch (error) {
-        // A connection whose ping failed is not trusted for the next liveness check.
-        this.#forget(
-          address,
-          connection,
-          error instanceof Error ? error : new Error(String(error)),
-        );
-        throw error;
-      }
+      });
     });
   }
 
@@ -302,7 +330,7 @@ class Libp2pProbeDialer implements ProbeDialer {
   #adoptFresh(address: string, connection: Connection): void {
     const cached = this.#connections.get(address);
     if (cached === connection) return;
-    if (cached?.status === 'open') closeQuietly(connection);
+    if (cached?.status === 'open') this.#retire(address, connection);
     else this.#connections.set(address, connection);
   }
 
@@ -311,28 +339,33 @@ class Libp2pProbeDialer implements ProbeDialer {
     options: { signal: AbortSignal },
   ): Promise<{ clusterId: number; shards: number[] }> {
     const { signal } = options;
-    return this.#run(address, 'metadata', METADATA_PROTOCOL, signal, async () => {
-      const connection = await this.#connectionFor(address, signal);
-      const stream = await this.#openStream(connection, METADATA_PROTOCOL, signal);
-      await writeLengthPrefixed(stream, this.#metadataMessage, { signal });
-      const bytes = await readReply(stream, connection, {
-        address,
-        what: 'metadata',
-        maxBytes: MAX_METADATA_RESPONSE_BYTES,
-        signal,
-      });
-      closeQuietly(stream);
-      let reply: ReturnType<typeof decodeMetadata>;
-      try {
-        reply = decodeMetadata(bytes);
-      } catch (error) {
-        throw new BadResponseError(address, 'metadata reply is not a WakuMetadata protobuf', error);
-      }
-      if (reply.clusterId !== this.#options.clusterId) {
-        throw new WrongClusterError(this.#options.clusterId, reply.clusterId, address);
-      }
-      return { clusterId: reply.clusterId, shards: reply.shards };
-    });
+    return this.#run(address, 'metadata', METADATA_PROTOCOL, signal, () =>
+      this.#withConnection(address, signal, false, async (connection) => {
+        const stream = await this.#openStream(connection, METADATA_PROTOCOL, signal);
+        await writeLengthPrefixed(stream, this.#metadataMessage, { signal });
+        const bytes = await readReply(stream, connection, {
+          address,
+          what: 'metadata',
+          maxBytes: MAX_METADATA_RESPONSE_BYTES,
+          signal,
+        });
+        closeQuietly(stream);
+        let reply: ReturnType<typeof decodeMetadata>;
+        try {
+          reply = decodeMetadata(bytes);
+        } catch (error) {
+          throw new BadResponseError(
+            address,
+            'metadata reply is not a WakuMetadata protobuf',
+            error,
+          );
+        }
+        if (reply.clusterId !== this.#options.clusterId) {
+          throw new WrongClusterError(this.#options.clusterId, reply.clusterId, address);
+        }
+        return { clusterId: reply.clusterId, shards: reply.shards };
+      }),
+    );
   }
 
   storeQuery(
@@ -348,39 +381,40 @@ class Libp2pProbeDialer implements ProbeDialer {
     const requestId = query.requestId ?? randomUUID();
     // Encoding errors (bad hex) are the caller's mistake: thrown before any I/O.
     const request = encodeStoreQuery(query, requestId);
-    return this.#run(address, 'store query', STORE_QUERY_PROTOCOL, signal, async () => {
-      const connection = await this.#connectionFor(address, signal);
-      const stream = await this.#openStream(connection, STORE_QUERY_PROTOCOL, signal);
-      await writeLengthPrefixed(stream, request, { signal });
-      let page: StoreQueryPage;
-      try {
-        const bytes = await readReply(stream, connection, {
-          address,
-          what: 'store query',
-          maxBytes,
-          signal,
-        });
-        page = decodeStoreResponse(bytes, address);
-      } catch (error) {
-        // A peer that floods or garbles replies gets no second stream on this connection.
-        if (error instanceof BadResponseError) this.#forget(address, connection, error);
-        throw error;
-      }
-      closeQuietly(stream);
-      if (page.requestId !== requestId && page.requestId !== '') {
-        throw new BadResponseError(
-          address,
-          `reply is for request "${page.requestId}", expected "${requestId}"`,
-        );
-      }
-      if (page.statusCode === STORE_STATUS.tooManyRequests) {
-        throw new RateLimitedError(address, page.statusCode);
-      }
-      if (page.statusCode !== STORE_STATUS.ok) {
-        throw new StoreError(address, page.statusCode, page.statusDesc);
-      }
-      return page;
-    });
+    return this.#run(address, 'store query', STORE_QUERY_PROTOCOL, signal, () =>
+      this.#withConnection(address, signal, false, async (connection) => {
+        const stream = await this.#openStream(connection, STORE_QUERY_PROTOCOL, signal);
+        await writeLengthPrefixed(stream, request, { signal });
+        let page: StoreQueryPage;
+        try {
+          const bytes = await readReply(stream, connection, {
+            address,
+            what: 'store query',
+            maxBytes,
+            signal,
+          });
+          page = decodeStoreResponse(bytes, address);
+        } catch (error) {
+          // A peer that floods or garbles replies gets no second stream on this connection.
+          if (error instanceof BadResponseError) this.#retire(address, connection);
+          throw error;
+        }
+        closeQuietly(stream);
+        if (page.requestId !== requestId && page.requestId !== '') {
+          throw new BadResponseError(
+            address,
+            `reply is for request "${page.requestId}", expected "${requestId}"`,
+          );
+        }
+        if (page.statusCode === STORE_STATUS.tooManyRequests) {
+          throw new RateLimitedError(address, page.statusCode);
+        }
+        if (page.statusCode !== STORE_STATUS.ok) {
+          throw new StoreError(address, page.statusCode, page.statusDesc);
+        }
+        return page;
+      }),
+    );
   }
 
   async *storeQueryPages(
@@ -412,6 +446,7 @@ class Libp2pProbeDialer implements ProbeDialer {
   async closeConnection(address: string): Promise<void> {
     const cached = this.#connections.get(address);
     this.#connections.delete(address);
+    if (cached !== undefined) this.#retired.delete(cached);
     const signal = AbortSignal.timeout(CLOSE_GRACE_MS);
     try {
       if (cached !== undefined) await cached.close({ signal });

@@ -197,7 +197,7 @@ function toStoredMessage(
     if (message.timestamp != null) stored.message.timestampNs = message.timestamp;
     if (message.meta != null)
       stored.message.meta = new Uint8Array(Buffer.from(message.meta, 'base64'));
-    if (message.ephemeral != null) stored.message.ephemeral = message.ephemeral;
+    if (message.ephemeral === true) stored.message.ephemeral = true;
   }
   return stored;
 }

@@ -51,11 +51,15 @@ function toStoredMessage(
   if (entry.pubsubTopic !== undefined) stored.pubsubTopic = entry.pubsubTopic;
   const message = entry.message;
   if (message !== undefined) {
-    stored.message = { payload: message.payload, contentTopic: message.contentTopic };
+    // Copies: protons hands out views of the whole reply frame, which would pin it in memory.
+    stored.message = {
+      payload: new Uint8Array(message.payload),
+      contentTopic: message.contentTopic,
+    };
     if (message.version !== undefined) stored.message.version = message.version;
     if (message.timestamp !== undefined) stored.message.timestampNs = message.timestamp;
-    if (message.meta !== undefined) stored.message.meta = message.meta;
-    if (message.ephemeral !== undefined) stored.message.ephemeral = message.ephemeral;
+    if (message.meta !== undefined) stored.message.meta = new Uint8Array(message.meta);
+    if (message.ephemeral === true) stored.message.ephemeral = true;
   }
   return stored;
 }

@@ -30,6 +30,7 @@ export interface StoredMessage {
     version?: number;
     timestampNs?: bigint;
     meta?: Uint8Array;
+    /** Present only when true (archives hold no ephemeral messages, and nwaku writes false explicitly). */
     ephemeral?: boolean;
   };
 }
