@@ -1,0 +1,42 @@
+// Environment variable names that the CDK app sets on each Lambda and the handlers read: one spelling for both sides.
+
+export const FUNCTION_ENVIRONMENT = {
+  /** Fleet name as in the config, e.g. `status.prod`. */
+  fleet: 'STOREFLEET_FLEET',
+  /** SSM parameter holding the validated fleet config (JSON, defaults applied). */
+  configParameter: 'STOREFLEET_CONFIG_PARAMETER',
+  /** SSM parameter holding the deployment topology (JSON, see DeploymentTopology). */
+  deploymentParameter: 'STOREFLEET_DEPLOYMENT_PARAMETER',
+  /** Region of both parameters and of the DynamoDB tables (the fleet's primary region). */
+  controlRegion: 'STOREFLEET_CONTROL_REGION',
+  probeResultsTable: 'STOREFLEET_PROBE_RESULTS_TABLE',
+  nodeStateTable: 'STOREFLEET_NODE_STATE_TABLE',
+  /** Probe functions only: the vantage point this function probes from. */
+  vantageId: 'STOREFLEET_VANTAGE_ID',
+  /** Scheduled functions: how long one invocation keeps looping before it returns (seconds). */
+  loopSeconds: 'STOREFLEET_LOOP_SECONDS',
+  registryBucket: 'STOREFLEET_REGISTRY_BUCKET',
+  /** KMS key id (or alias) that signs each registry version. */
+  signingKeyId: 'STOREFLEET_SIGNING_KEY_ID',
+  /** Name of the stress function (the API starts stress tests on demand). */
+  stressFunction: 'STOREFLEET_STRESS_FUNCTION',
+  /** Name of the publisher function (the controller asks for a publication after a decision). */
+  publisherFunction: 'STOREFLEET_PUBLISHER_FUNCTION',
+} as const;
+
+/** One store node as deployed: where its ECS service runs and where its public addresses are published. */
+export interface DeployedNode {
+  nodeId: string;
+  region: string;
+  cluster: string;
+  service: string;
+  /** SSM parameter (in `region`) with `{ [nodeId]: { ip, tcp, websocket, secureWebsocket? } }`. */
+  addressesParameter: string;
+}
+
+/** The JSON stored in the deployment parameter. */
+export interface DeploymentTopology {
+  fleet: string;
+  controlRegion: string;
+  nodes: DeployedNode[];
+}
