@@ -57,6 +57,26 @@ export function assertP256(key: KeyObject, source: string): void {
   }
 }
 
+/**
+ * The PEM of a DER SubjectPublicKeyInfo, as AWS KMS GetPublicKey returns it.
+ * @throws SigningKeyConfigError when the key is not P-256.
+ * @example
+ * const pem = publicKeyPemFromDer((await kms.send(new GetPublicKeyCommand({ KeyId }))).PublicKey!);
+ */
+export function publicKeyPemFromDer(spkiDer: Uint8Array, source = 'public key'): string {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+  } catch (error) {
+    throw new SigningKeyConfigError(
+      source,
+      `not a DER SubjectPublicKeyInfo (${(error as Error).message}); expected an ECC_NIST_P256 key's public half`,
+    );
+  }
+  assertP256(key, source);
+  return key.export({ type: 'spki', format: 'pem' }) as string;
+}
+
 /** `sha256:` + hex SHA-256 of the key's DER SubjectPublicKeyInfo: the same for a KMS key and its PEM. */
 export function publicKeyFingerprint(publicKeyPem: string): string {
   const der = parseRegistryPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });

@@ -1,7 +1,7 @@
 // Detached ECDSA P-256 signatures: verify over the exact published bytes, interoperate with openssl.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import {
   encodeSignatureFile,
   isDerEcdsaSignature,
   publicKeyFingerprint,
+  publicKeyPemFromDer,
   verifyRegistrySignature,
 } from '../../../fleet/registry/signer.ts';
 import { generateRegistryKeyPem, registrySignerFromPem } from '../../../local/file-signer.ts';
@@ -113,6 +114,15 @@ describe('keys', () => {
     assert.throws(
       () => verifyRegistrySignature(new Uint8Array(1), new Uint8Array(8), 'not a key'),
       /not a PEM public key/,
+    );
+  });
+
+  it('turns a DER SubjectPublicKeyInfo (what KMS GetPublicKey returns) into the same PEM', () => {
+    const der = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
+    assert.equal(publicKeyPemFromDer(der), publicKeyPem);
+    assert.throws(
+      () => publicKeyPemFromDer(new Uint8Array([1, 2, 3]), 'kms key'),
+      /^SigningKeyConfigError: kms key: not a DER SubjectPublicKeyInfo/,
     );
   });
 
