@@ -56,6 +56,7 @@ export const REMOTE_STORE_QUERY_TIMEOUT_MS = 30_000;
 export const INBOUND_CONNECTIONS_PER_SECOND = 10_000;
 export const MAX_CONNECTIONS = 500;
 const NS_PER_MS = 1_000_000n;
+const RELAYED_MEMORY = 10_000;
 
 export interface StoreNodeOptions {
   /** Node key file and SQLite archive live here. */
@@ -107,6 +108,8 @@ export interface StoreNodeHandle {
   connect(multiaddr: string): Promise<void>;
   /** Resolves once the message with this 0x hash is in the archive (rejects after `timeoutMs`). */
   waitForMessage(hash: string, timeoutMs?: number): Promise<void>;
+  /** Resolves once relay delivered this 0x hash to the node, archived or deliberately dropped by a fault. */
+  waitForRelayed(hash: string, timeoutMs?: number): Promise<void>;
   /** Number of archived messages. */
   archivedCount(): number;
   faults: FaultController;
@@ -173,6 +176,8 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
     onCrash: () => crash(),
   });
   const archivedListeners = new Set<(hash: string) => void>();
+  const relayedListeners = new Set<(hash: string) => void>();
+  const relayedRecently = new Set<string>();
 
   const archiveMessage = (topic: string, message: WakuMessage): string => {
     const hash = computeMessageHash(topic, message);
@@ -264,7 +269,13 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
     const { topic, data } = event.detail;
     if (!topics.includes(topic)) return;
     try {
-      archiveMessage(topic, decodeWakuMessage(data));
+      const hash = archiveMessage(topic, decodeWakuMessage(data));
+      relayedRecently.add(hash);
+      // Only tests wait on this; a bounded memory of recent hashes is enough for them.
+      if (relayedRecently.size > RELAYED_MEMORY) {
+        relayedRecently.delete(relayedRecently.values().next().value as string);
+      }
+      for (const listener of relayedListeners) listener(hash);
     } catch (error) {
       log(
         `dropping relayed message on ${topic}: ${error instanceof Error ? error.message : String(error)}`,
@@ -468,6 +479,25 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
     );
   };
 
+  const waitForRelayed = (
+    hash: string,
+    timeoutMs = RELAY_SUBSCRIPTION_TIMEOUT_MS,
+  ): Promise<void> => {
+    const wanted = hash.toLowerCase();
+    if (relayedRecently.has(wanted)) return Promise.resolve();
+    return waitForEvent<void>(
+      (resolve) => {
+        const listener = (relayed: string): void => {
+          if (relayed === wanted) resolve();
+        };
+        relayedListeners.add(listener);
+        return () => relayedListeners.delete(listener);
+      },
+      timeoutMs,
+      () => new Error(`message ${hash} was not relayed to this node within ${timeoutMs} ms`),
+    );
+  };
+
   log(`started ${peerId} tcp=${tcpAddress} ws=${websocketAddress} rest=http://${host}:${restPort}`);
   return {
     peerId,
@@ -484,6 +514,7 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
       }),
     connect,
     waitForMessage,
+    waitForRelayed,
     archivedCount: () => archive.count,
     faults,
     stop,
