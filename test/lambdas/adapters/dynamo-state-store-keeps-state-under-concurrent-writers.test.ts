@@ -1,10 +1,13 @@
 // DynamoStateStore against dynalite: conditional writes, the action ledger and observations behave as DynamoDB does.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { parseFleetConfig } from '../../../fleet/config.ts';
 import type { CompletenessResult, ProbeRound, StressSummary } from '../../../fleet/observations.ts';
 import { StaleStateError } from '../../../fleet/ports.ts';
+import { type FleetState, FleetStateSchema, initialFleetState } from '../../../fleet/state.ts';
 import { tableKeys } from '../../../fleet/tables.ts';
 import { AwsCallError } from '../../../lambdas/adapters/aws-call-error.ts';
 import { DynamoStateStore, StoredRecordError } from '../../../lambdas/adapters/DynamoStateStore.ts';
@@ -160,6 +163,32 @@ describe('saving the fleet state with a version condition', () => {
     // Assess
     await assert.rejects(badSave, StoredRecordError);
     await assert.rejects(badLoad, /drained: got "not-a-list"/);
+  });
+});
+
+describe('storing the real fleet state document', () => {
+  it('round-trips a FleetState validated by FleetStateSchema', async () => {
+    // Prepare
+    const config = parseFleetConfig(
+      JSON.parse(
+        readFileSync(new URL('../../../config/fleet.example.json', import.meta.url), 'utf8'),
+      ),
+    );
+    const store = new DynamoStateStore<FleetState>({
+      fleet: config.fleet,
+      nodeStateTableName: STATE_TABLE,
+      probeResultsTableName: OBSERVATIONS_TABLE,
+      client: emulator.client,
+      stateSchema: FleetStateSchema,
+    });
+    const state = initialFleetState(config);
+
+    // Act
+    const version = await store.saveFleetState(state, 0);
+    const loaded = await store.loadFleetState();
+
+    // Assess
+    assert.deepEqual(loaded, { state, version });
   });
 });
 
