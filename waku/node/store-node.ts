@@ -7,7 +7,7 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { serve } from '@hono/node-server';
 import { type GossipSub, gossipsub, type Message, TopicValidatorResult } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
-import { KEEP_ALIVE, type PeerId } from '@libp2p/interface';
+import { KEEP_ALIVE, type PeerId, type PrivateKey } from '@libp2p/interface';
 import { mplex } from '@libp2p/mplex';
 import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
@@ -37,6 +37,7 @@ import {
 } from '../wire.ts';
 import { MessageArchive } from './archive.ts';
 import { autoshard } from './autosharding.ts';
+import { encodeEnr, WAKU2_CAPABILITY } from './enr.ts';
 import { FaultController } from './faults.ts';
 import { loadOrCreateNodeKey } from './node-key.ts';
 import { metadataHandler, pingHandler, storeQueryHandler } from './protocol-handlers.ts';
@@ -296,6 +297,8 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
     throw new Error(`listeners did not come up (got ${listenAddresses.join(', ') || 'none'})`);
   }
 
+  const enr = buildEnr(privateKey, tcpAddress, websocketAddress, clock, clusterId, shards, log);
+
   let stopping = false;
   const queryLocal = (request: StoreQueryRequest): StoreQueryResponse => {
     const injected = faults.storeFailure();
@@ -374,7 +377,7 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
     faults,
     adminToken: options.adminToken,
     health,
-    info: () => ({ listenAddresses }),
+    info: () => ({ listenAddresses, enrUri: enr }),
     queryLocal,
     queryRemote,
     publish,
@@ -504,6 +507,7 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
     tcpAddress,
     websocketAddress,
     restUrl: `http://${host}:${restPort}`,
+    ...(enr === undefined ? {} : { enr }),
     publish: (message) =>
       publish({
         contentTopic: message.contentTopic,
@@ -519,6 +523,40 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
     faults,
     stop,
   };
+}
+
+/** The ENR nwaku would announce for these listeners; undefined (logged) where one cannot be built. */
+function buildEnr(
+  privateKey: PrivateKey,
+  tcpAddress: string,
+  websocketAddress: string,
+  clock: () => number,
+  clusterId: number,
+  shards: readonly number[],
+  log: (line: string) => void,
+): string | undefined {
+  const tcp = multiaddr(tcpAddress).getComponents();
+  const ip4 = tcp.find((component) => component.name === 'ip4')?.value;
+  const port = tcp.find((component) => component.name === 'tcp')?.value;
+  if (ip4 === undefined || port === undefined) {
+    log(`no ENR: ${tcpAddress} is not an IPv4 TCP address`);
+    return undefined;
+  }
+  try {
+    return encodeEnr(privateKey, {
+      // A clock-based sequence keeps increasing across restarts, so peers take the newest record.
+      seq: BigInt(Math.trunc(clock())),
+      ip4,
+      tcpPort: Number(port),
+      multiaddrs: [websocketAddress.replace(/\/p2p\/[^/]+$/, '')],
+      clusterId,
+      shards,
+      capabilities: WAKU2_CAPABILITY.relay | WAKU2_CAPABILITY.store,
+    });
+  } catch (error) {
+    log(`no ENR: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
 }
 
 function answerFromArchive(
