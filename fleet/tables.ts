@@ -44,6 +44,12 @@ export const tableKeys = {
     pk: `${fleet}#action#${idempotencyKey}`,
     sk: 'claim',
   }),
+  /**
+   * Powertools Idempotency records of one function: its persistence layer writes the hash of each
+   * request as the sort key under this fixed partition, with its expiry in `expiresAt`.
+   */
+  idempotencyPartition: (fleet: string, functionName: string) =>
+    `${fleet}#idempotency#${functionName}`,
   /** All vantage points' reports of one round share a partition: one Query reads the round. */
   probeRound: (fleet: string, round: number, vantageId: string) => ({
     pk: `${fleet}#round#${sortableNumber(round)}`,

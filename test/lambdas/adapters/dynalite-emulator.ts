@@ -16,6 +16,8 @@ const dynalite = require('dynalite') as (options: {
 
 export interface DynamoEmulator {
   client: DynamoDBDocumentClient;
+  /** The plain client under `client`, for code that marshals attributes itself. */
+  rawClient: DynamoDBClient;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startDynamoEmulator(tableNames: readonly string[]): Promis
   });
   return {
     client,
+    rawClient: raw,
     close: async () => {
       client.destroy();
       await new Promise<void>((resolve, reject) =>
