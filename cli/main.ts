@@ -1,9 +1,11 @@
 // The `storefleet` command line: one entry, subcommands registered from cli/commands/.
 import { Command, CommanderError } from 'commander';
+import { registerChaosCommands } from './commands/chaos.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerNodeCommands } from './commands/node.ts';
 import { registerProbeCommands } from './commands/probe.ts';
 import { registerRegistryCommands } from './commands/registry.ts';
+import { registerStartCommands } from './commands/start.ts';
 
 export function buildProgram(): Command {
   const program = new Command('storefleet')
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerNodeCommands(program);
   registerProbeCommands(program);
   registerRegistryCommands(program);
+  registerStartCommands(program);
+  registerChaosCommands(program);
   return program;
 }
 

@@ -204,6 +204,10 @@ export class ProcessRuntime implements NodeRuntime {
   }
 
   async taskStates(): Promise<ReadonlyMap<string, TaskState>> {
+    return this.taskStatesNow();
+  }
+
+  taskStatesNow(): ReadonlyMap<string, TaskState> {
     const states = new Map<string, TaskState>();
     for (const nodeId of this.nodeIds) {
       const running = this.#processes.get(nodeId);
