@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   goWakuPoolSize,
+  type PingedStoreNode,
   seededRandom,
   selectionWeight,
   selectStoreNodeByReputation,
@@ -20,7 +21,10 @@ describe('go-waku store node selection (reference)', () => {
   });
 
   it('drops nodes whose ping failed and sorts by RTT', () => {
-    const pinged = Array.from({ length: 17 }, (_, i) => ({ nodeId: `n${i}`, rttMs: 100 - i }));
+    const pinged: PingedStoreNode[] = Array.from({ length: 17 }, (_, i) => ({
+      nodeId: `n${i}`,
+      rttMs: 100 - i,
+    }));
     pinged.push({ nodeId: 'dead', rttMs: null });
     // The pool is the 4 fastest: n16 (84 ms) .. n13 (87 ms).
     assert.equal(selectStoreNodeGoWaku(pinged, fixed(0)), 'n16');
