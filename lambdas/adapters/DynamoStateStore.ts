@@ -124,7 +124,7 @@ export class DynamoStateStore<S> implements StateStore<S> {
         'expected a numeric "version" and a JSON string "state"',
       ]);
     }
-    return { state: this.#validateState(JSON.parse(item['state']), where), version };
+    return { state: this.#validateState(parseStoredJson(item['state'], where), where), version };
   }
 
   async saveFleetState(state: S, expectedVersion: number): Promise<number> {
@@ -192,8 +192,7 @@ export class DynamoStateStore<S> implements StateStore<S> {
       );
       for (const item of page.Items ?? []) {
         const where = `probe round item "${item['pk']}"/"${item['sk']}" in table "${this.#probeResultsTable}"`;
-        const input: unknown =
-          typeof item['body'] === 'string' ? JSON.parse(item['body']) : undefined;
+        const input: unknown = parseStoredJson(item['body'], where);
         const parsed = ProbeRoundSchema.safeParse(input);
         if (!parsed.success)
           throw new StoredRecordError(where, describeIssues(parsed.error, input));
@@ -302,6 +301,16 @@ export class DynamoStateStore<S> implements StateStore<S> {
 
   #target(action: string, table: string) {
     return { action, resource: `table "${table}"` };
+  }
+}
+
+function parseStoredJson(text: unknown, where: string): unknown {
+  if (typeof text !== 'string')
+    throw new StoredRecordError(where, ['expected a JSON string attribute']);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new StoredRecordError(where, [`not valid JSON (${(error as Error).message})`]);
   }
 }
 

@@ -304,6 +304,28 @@ describe('recording observations', () => {
     );
   });
 
+  it('refuses a stored round that is not valid JSON, naming the item', async () => {
+    // Prepare
+    const { store, fleet } = newStore();
+    await emulator.client.send(
+      new PutCommand({
+        TableName: OBSERVATIONS_TABLE,
+        Item: { ...tableKeys.probeRound(fleet, 3, 'vp-eu'), body: '{"vantageId":' },
+      }),
+    );
+
+    // Act
+    const reading = store.probeRounds(3);
+
+    // Assess
+    await assert.rejects(reading, (error: unknown) => {
+      assert.ok(error instanceof StoredRecordError);
+      assert.match(error.message, /probe round item ".*#round#0+3"\/"vantage#vp-eu"/);
+      assert.match(error.message, /not valid JSON/);
+      return true;
+    });
+  });
+
   it('gives probe rounds a TTL counted from when the round finished', async () => {
     // Prepare
     const { store, fleet } = newStore();
