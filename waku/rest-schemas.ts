@@ -65,8 +65,8 @@ export const MessageHashHexSchema = z
  * `parseJsonPreservingIntegers` to keep them exact; a plain `JSON.parse` number is accepted but rounded.
  */
 export const TimestampNsSchema = z
-  .union([z.bigint(), z.number().int(), z.string().regex(/^-?\d+$/)])
-  .transform((value) => (typeof value === 'bigint' ? value : BigInt(value)));
+  .union([z.bigint(), z.number().finite(), z.string().regex(/^-?\d+$/)])
+  .transform((value) => (typeof value === 'number' ? BigInt(Math.trunc(value)) : BigInt(value)));
 
 export const RestWakuMessageSchema = z.object({
   payload: Base64Schema,

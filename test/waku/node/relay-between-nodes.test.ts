@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hex0xToBytes } from '../../../waku/message-hash.ts';
+import { peerIdOfDataDir } from '../../../waku/node/node-key.ts';
 import { pubsubTopic } from '../../../waku/protocols.ts';
-import { CLUSTER_ID, startRawClient, startTestNode, storeQuery } from './helpers.ts';
+import { StoreQueryResponseSchema } from '../../../waku/rest-schemas.ts';
+import { CLUSTER_ID, makeTempDir, startRawClient, startTestNode, storeQuery } from './helpers.ts';
 
 describe('relay between two store nodes', () => {
   let nodeA: Awaited<ReturnType<typeof startTestNode>>;
@@ -42,6 +44,31 @@ describe('relay between two store nodes', () => {
     } finally {
       await client.stop();
     }
+  });
+
+  it("forwards a REST store query with peerAddr to the other node's archive", async () => {
+    const hash = await nodeB.publish({
+      contentTopic: '/relay-test/1/only-b/proto',
+      payload: Uint8Array.of(9),
+    });
+    // Published on B and relayed to A too; ask A's REST to query B over libp2p, by hash.
+    const reply = await fetch(
+      `${nodeA.restUrl}/store/v3/messages?includeData=true&hashes=${hash}&peerAddr=${encodeURIComponent(nodeB.tcpAddress)}`,
+    );
+    assert.equal(reply.status, 200);
+    const body = StoreQueryResponseSchema.parse(await reply.json());
+    assert.deepEqual(
+      body.messages.map((entry) => entry.messageHash),
+      [hash],
+    );
+    const nobody = makeTempDir('nobody');
+    const nobodyPeerId = peerIdOfDataDir(nobody.path);
+    nobody.remove();
+    const unreachable = await fetch(
+      `${nodeA.restUrl}/store/v3/messages?peerAddr=${encodeURIComponent(`/ip4/127.0.0.1/tcp/1/p2p/${nobodyPeerId}`)}`,
+    );
+    assert.equal(unreachable.status, 500);
+    assert.match(await unreachable.text(), /^peerAddr:/);
   });
 
   it('relays a REST auto-sharded publish on A to B', async () => {

@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Libp2p } from 'libp2p';
+import { noise } from '@chainsafe/libp2p-noise';
+import { mplex } from '@libp2p/mplex';
+import { webSockets } from '@libp2p/websockets';
+import { createLibp2p, type Libp2p } from 'libp2p';
 import { hex0xToBytes } from '../../../waku/message-hash.ts';
 import {
   METADATA_PROTOCOL,
@@ -104,6 +107,22 @@ describe('store node protocols over loopback libp2p', () => {
     }
     assert.deepEqual(Buffer.concat(echoed), ping);
     await stream.close();
+  });
+
+  it('serves a websocket client that only speaks mplex, as js-waku browsers dial', async () => {
+    const browserLike = await createLibp2p({
+      transports: [webSockets()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [mplex()],
+    });
+    try {
+      const reply = await storeQuery(browserLike, node.websocketAddress, { paginationLimit: 3n });
+      assert.equal(reply.statusCode, 200);
+      assert.equal(reply.messages.length, 3);
+      assert.equal(browserLike.getConnections()[0]?.multiplexer, '/mplex/6.7.0');
+    } finally {
+      await browserLike.stop();
+    }
   });
 
   it('answers metadata with its cluster and shards', async () => {
