@@ -59,8 +59,8 @@ const ADMIN_TOKEN_FILE_MODE = 0o600;
 const LOOPBACK = '127.0.0.1';
 /** Republish when a third of the expiry is left, so no client ever holds an expired copy. */
 const REPUBLISH_AT_EXPIRY_FRACTION = 2 / 3;
-/** A flapping node alternates stalled and healthy for this many probe intervals each. */
-const FLAP_HALF_PERIOD_INTERVALS = 4;
+/** A flapping node stalls again once it has been back and healthy for this many rounds. */
+const FLAP_HEALTHY_ROUNDS = 2;
 /** Dashboard history and the event log carry this many entries per request. */
 const RECENT_EVENTS = 200;
 /** TasksBelowDesired waits this many rounds beyond a drain and replacement, so that routine repairs do not page. */
@@ -122,7 +122,7 @@ export class Orchestrator implements FleetControl {
   readonly #runtime: ProcessRuntime;
   readonly #listeners = new Set<(update: LiveUpdate) => void>();
   readonly #blindVantages = new Set<string>();
-  readonly #flapping = new Map<string, { stalled: boolean; timer: NodeJS.Timeout }>();
+  readonly #flapping = new Set<string>();
   readonly #pubsubTopic: string;
   #probers: VantageProber[] = [];
   #traffic: TrafficGenerator | undefined;
@@ -303,7 +303,6 @@ export class Orchestrator implements FleetControl {
     this.#stopping = true;
     clearTimeout(this.#roundTimer);
     clearTimeout(this.#completenessTimer);
-    for (const flap of this.#flapping.values()) clearInterval(flap.timer);
     await this.#currentRound.catch(() => {});
     await this.#completenessRun?.catch(() => {});
     await this.#traffic?.stop();
@@ -382,6 +381,7 @@ export class Orchestrator implements FleetControl {
       if (await this.#store.claimAction(action.idempotencyKey, nowMs)) this.#perform(action);
     }
     this.#checkTasks(taskStates);
+    this.#flapAgain();
     await this.#publishIfChanged(nowMs);
     this.#recordSamples(round, nowMs);
     this.#roundsCompleted++;
@@ -424,7 +424,6 @@ export class Orchestrator implements FleetControl {
         return;
       case 'replace': {
         this.#event('action', 'Replace', 'warning', action.nodeId, action.reason);
-        this.#flapping.get(action.nodeId)?.timer.refresh();
         this.#runtime
           .replaceNode(action.nodeId, action.reason)
           .catch((error: unknown) =>
@@ -935,9 +934,10 @@ export class Orchestrator implements FleetControl {
             await this.#runtime.setFaults(nodeId, { dropArchiveRate: 0.6 });
             return this.#chaosNote(`${nodeId} drops 60 % of new messages from its archive`, nodeId);
           case 'flap':
-            this.#startFlapping(nodeId);
+            this.#flapping.add(nodeId);
+            await this.#runtime.setFaults(nodeId, { stall: true });
             return this.#chaosNote(
-              `${nodeId} flaps: stalled and healthy in turns of ${FLAP_HALF_PERIOD_INTERVALS} probe intervals`,
+              `${nodeId} flaps: it stalls, and stalls again each time it has been back for ${FLAP_HEALTHY_ROUNDS} good rounds`,
               nodeId,
             );
         }
@@ -950,21 +950,19 @@ export class Orchestrator implements FleetControl {
     return message;
   }
 
-  #startFlapping(nodeId: string): void {
-    if (this.#flapping.has(nodeId)) return;
-    const flap = {
-      stalled: false,
-      timer: setInterval(() => {
-        flap.stalled = !flap.stalled;
-        this.#runtime.setFaults(nodeId, { stall: flap.stalled }).catch(() => {
-          // Down or being replaced: the next turn tries again.
+  /**
+   * A replacement starts a process without faults; a flapping node fails again soon after it is
+   * back, which is what makes the controller lengthen its probation.
+   */
+  #flapAgain(): void {
+    for (const nodeId of this.#flapping) {
+      const node = this.#state.nodes[nodeId];
+      if (node?.status === 'active' && node.goodStreak >= FLAP_HEALTHY_ROUNDS) {
+        this.#runtime.setFaults(nodeId, { stall: true }).catch(() => {
+          // Down or being replaced: the next round tries again.
         });
-      }, FLAP_HALF_PERIOD_INTERVALS * this.#intervalMs()),
-    };
-    flap.timer.unref();
-    this.#flapping.set(nodeId, flap);
-    flap.stalled = true;
-    this.#runtime.setFaults(nodeId, { stall: true }).catch(() => {});
+      }
+    }
   }
 
   async #clearChaos(target: string | undefined): Promise<string> {
@@ -982,11 +980,7 @@ export class Orchestrator implements FleetControl {
           ? []
           : [this.#resolveNode(target)];
     for (const nodeId of nodeIds) {
-      const flap = this.#flapping.get(nodeId);
-      if (flap) {
-        clearInterval(flap.timer);
-        this.#flapping.delete(nodeId);
-      }
+      this.#flapping.delete(nodeId);
       const running = this.#runtime.taskStatesNow().get(nodeId) === 'running';
       if (running) {
         await this.#runtime.clearFaults(nodeId).catch(() => {});
