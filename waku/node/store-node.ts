@@ -9,9 +9,10 @@ import { type GossipSub, gossipsub, type Message, TopicValidatorResult } from '@
 import { identify } from '@libp2p/identify';
 import { KEEP_ALIVE, type PeerId, type PrivateKey } from '@libp2p/interface';
 import { mplex } from '@libp2p/mplex';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
-import { multiaddr } from '@multiformats/multiaddr';
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { bytesToHex0x, computeMessageHash } from '../message-hash.ts';
 import {
@@ -58,6 +59,8 @@ export const INBOUND_CONNECTIONS_PER_SECOND = 10_000;
 export const MAX_CONNECTIONS = 500;
 const NS_PER_MS = 1_000_000n;
 const RELAYED_MEMORY = 10_000;
+/** How often static peers that are not connected are dialled again. */
+export const STATIC_PEER_REDIAL_MS = 1_000;
 
 export interface StoreNodeOptions {
   /** Node key file and SQLite archive live here. */
@@ -107,6 +110,8 @@ export interface StoreNodeHandle {
   publish(message: PublishMessage): Promise<string>;
   /** Dials a peer and waits until it has announced a relay subscription on one of our shards. */
   connect(multiaddr: string): Promise<void>;
+  /** Resolves once the peer has announced a relay subscription on one of our shards. */
+  waitForRelayPeer(peerId: string, timeoutMs?: number): Promise<void>;
   /** Resolves once the message with this 0x hash is in the archive (rejects after `timeoutMs`). */
   waitForMessage(hash: string, timeoutMs?: number): Promise<void>;
   /** Resolves once relay delivered this 0x hash to the node, archived or deliberately dropped by a fault. */
@@ -399,6 +404,7 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       stopping = true;
+      clearInterval(staticPeerTimer);
       faults.shutdown();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       if ('closeAllConnections' in server) server.closeAllConnections();
@@ -415,20 +421,33 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
       void stop();
     });
 
-  const waitForRelayPeer = (remote: PeerId): Promise<void> => {
-    const subscribed = (): boolean =>
-      topics.some((topic) => relay.getSubscribers(topic).some((peer) => peer.equals(remote)));
-    if (subscribed()) return Promise.resolve();
+  // A peer is reachable over relay once it is subscribed to one of our topics and gossipsub has
+  // its own outbound stream to it: publishing before that stream exists silently skips the peer.
+  const outboundStreams = (relay as unknown as { streamsOutbound?: ReadonlyMap<string, unknown> })
+    .streamsOutbound;
+  const isRelayPeer = (remote: PeerId): boolean =>
+    topics.some((topic) => relay.getSubscribers(topic).some((peer) => peer.equals(remote))) &&
+    (outboundStreams === undefined || outboundStreams.has(remote.toString()));
+  const waitForRelayPeer = (
+    remote: PeerId,
+    timeoutMs = RELAY_SUBSCRIPTION_TIMEOUT_MS,
+  ): Promise<void> => {
+    if (isRelayPeer(remote)) return Promise.resolve();
     return waitForEvent<void>(
       (resolve) => {
         const listener = (): void => {
-          if (subscribed()) resolve();
+          if (isRelayPeer(remote)) resolve();
         };
+        // The outbound stream has no event of its own; the next heartbeat (1 s) re-checks.
         relay.addEventListener('subscription-change', listener);
-        return () => relay.removeEventListener('subscription-change', listener);
+        relay.addEventListener('gossipsub:heartbeat', listener);
+        return () => {
+          relay.removeEventListener('subscription-change', listener);
+          relay.removeEventListener('gossipsub:heartbeat', listener);
+        };
       },
-      RELAY_SUBSCRIPTION_TIMEOUT_MS,
-      () => new RelayPeerTimeoutError(remote.toString(), RELAY_SUBSCRIPTION_TIMEOUT_MS),
+      timeoutMs,
+      () => new RelayPeerTimeoutError(remote.toString(), timeoutMs),
     );
   };
 
@@ -438,6 +457,9 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
     await waitForRelayPeer(connection.remotePeer);
   };
 
+  // Static peers, as nwaku keeps them: redialled whenever they are not connected, so a fleet whose
+  // nodes start in any order, or restart, meshes without outside help.
+  const staticPeers: { target: Multiaddr; peerId: PeerId }[] = [];
   for (const peer of options.peers ?? []) {
     const target = multiaddr(peer);
     const remotePeerId = target.getComponents().find((c) => c.name === 'p2p')?.value;
@@ -445,22 +467,43 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
       log(`ignoring peer ${peer}: it has no /p2p/ component`);
       continue;
     }
-    // Keep-alive peers are redialled by libp2p whenever the connection drops, as nwaku keeps its static peers.
-    void (async () => {
-      try {
-        const { peerIdFromString } = await import('@libp2p/peer-id');
-        await libp2p.peerStore.merge(peerIdFromString(remotePeerId), {
-          multiaddrs: [target],
-          tags: { [KEEP_ALIVE]: { value: 1 } },
-        });
-        await libp2p.dial(target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
-      } catch (error) {
-        log(
-          `peer ${peer} not reachable yet: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
-    })();
+    staticPeers.push({ target, peerId: peerIdFromString(remotePeerId) });
   }
+  const dialing = new Set<string>();
+  // Logged once per outage, not once per redial.
+  const unreachable = new Set<string>();
+  const dialStaticPeers = (): void => {
+    for (const { target, peerId: remote } of staticPeers) {
+      const key = remote.toString();
+      if (stopping || dialing.has(key) || libp2p.getConnections(remote).length > 0) continue;
+      dialing.add(key);
+      libp2p
+        .dial(target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+        .then(
+          () => {
+            if (unreachable.delete(key)) log(`peer ${target} reachable again`);
+          },
+          (error: unknown) => {
+            if (unreachable.has(key) || stopping) return;
+            unreachable.add(key);
+            log(
+              `peer ${target} not reachable, redialling every ${STATIC_PEER_REDIAL_MS} ms: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          },
+        )
+        .finally(() => dialing.delete(key));
+    }
+  };
+  for (const { target, peerId: remote } of staticPeers) {
+    await libp2p.peerStore.merge(remote, {
+      multiaddrs: [target],
+      tags: { [KEEP_ALIVE]: { value: 1 } },
+    });
+  }
+  dialStaticPeers();
+  const staticPeerTimer =
+    staticPeers.length > 0 ? setInterval(dialStaticPeers, STATIC_PEER_REDIAL_MS) : undefined;
+  staticPeerTimer?.unref();
 
   const waitForMessage = (
     hash: string,
@@ -517,6 +560,7 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
         pubsubTopic: message.pubsubTopic,
       }),
     connect,
+    waitForRelayPeer: (remote, timeoutMs) => waitForRelayPeer(peerIdFromString(remote), timeoutMs),
     waitForMessage,
     waitForRelayed,
     archivedCount: () => archive.count,

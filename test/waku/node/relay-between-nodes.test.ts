@@ -92,3 +92,43 @@ describe('relay between two store nodes', () => {
     assert.equal(nodeB.archivedCount(), before + 1);
   });
 });
+
+describe('static relay peers', () => {
+  it('meshes with a --peer that starts later and redials it after a restart', async () => {
+    const dirA = makeTempDir('static-a');
+    // A's key and ports are fixed up front so B can name A before A exists, as a fleet config does.
+    const peerIdA = peerIdOfDataDir(dirA.path);
+    const probe = await startTestNode();
+    const portsFree = [probe.tcpAddress].map((address) =>
+      Number(/\/tcp\/(\d+)\//.exec(address)?.[1]),
+    );
+    await probe.stop();
+    probe.removeDataDir();
+    const tcpPort = portsFree[0] as number;
+    const addressA = `/ip4/127.0.0.1/tcp/${tcpPort}/p2p/${peerIdA}`;
+    const nodeB = await startTestNode({ peers: [addressA] });
+    let nodeA = await startTestNode({ dataDir: dirA.path, tcpPort });
+    try {
+      await nodeA.waitForRelayPeer(nodeB.peerId, 10_000);
+      const first = await nodeA.publish({
+        contentTopic: '/static/1/a/proto',
+        payload: Uint8Array.of(1),
+      });
+      await nodeB.waitForMessage(first, 5_000);
+
+      await nodeA.stop();
+      nodeA = await startTestNode({ dataDir: dirA.path, tcpPort });
+      await nodeA.waitForRelayPeer(nodeB.peerId, 10_000);
+      const second = await nodeA.publish({
+        contentTopic: '/static/1/a/proto',
+        payload: Uint8Array.of(2),
+      });
+      await nodeB.waitForMessage(second, 5_000);
+      assert.equal(nodeB.archivedCount(), 2);
+    } finally {
+      await Promise.all([nodeA.stop(), nodeB.stop()]);
+      nodeB.removeDataDir();
+      dirA.remove();
+    }
+  });
+});
