@@ -108,7 +108,9 @@ const MAX_NODES_NAMED_IN_REASON = 10;
 
 /**
  * Decides one round. Pure: the same input gives the same output, and re-running a round on the
- * state it returned yields no actions.
+ * state it returned yields no actions. Save the returned state after performing the actions: a
+ * run that dies before saving is re-run from the old state, makes the same decisions with the
+ * same idempotency keys, and claimAction lets through only what was not done yet.
  * @example
  * const { state, actions, listedNodeIds } = runControllerRound({
  *   config, state: previous, round: 42, nowMs, probeRounds: await store.probeRounds(42),
