@@ -5,7 +5,7 @@ import { EnrDecoder } from '@waku/enr';
 import { EnrError, encodeEnr } from '../../../waku/node/enr.ts';
 import { loadOrCreateNodeKey } from '../../../waku/node/node-key.ts';
 import { DebugInfoSchema } from '../../../waku/rest-schemas.ts';
-import { CLUSTER_ID, makeTempDir, SHARDS, startTestNode } from './helpers.ts';
+import { CLUSTER_ID, makeTempDir, SHARDS, startTestNode } from './fixtures.ts';
 
 describe('node ENR', () => {
   it('is served by /debug/v1/info and decodes to the node it describes', async () => {

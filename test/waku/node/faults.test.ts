@@ -15,7 +15,7 @@ import {
   storeQuery,
   TEST_TIMEOUT_MS,
   withDeadline,
-} from './helpers.ts';
+} from './fixtures.ts';
 
 const ADMIN = { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' };
 const LATENCY_MS = 400;

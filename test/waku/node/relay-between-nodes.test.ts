@@ -5,7 +5,7 @@ import { hex0xToBytes } from '../../../waku/message-hash.ts';
 import { peerIdOfDataDir } from '../../../waku/node/node-key.ts';
 import { pubsubTopic } from '../../../waku/protocols.ts';
 import { StoreQueryResponseSchema } from '../../../waku/rest-schemas.ts';
-import { CLUSTER_ID, makeTempDir, startRawClient, startTestNode, storeQuery } from './helpers.ts';
+import { CLUSTER_ID, makeTempDir, startRawClient, startTestNode, storeQuery } from './fixtures.ts';
 
 describe('relay between two store nodes', () => {
   let nodeA: Awaited<ReturnType<typeof startTestNode>>;

@@ -9,7 +9,7 @@ import {
   parseJsonPreservingIntegers,
   StoreQueryResponseSchema,
 } from '../../../waku/rest-schemas.ts';
-import { CLUSTER_ID, startTestNode } from './helpers.ts';
+import { CLUSTER_ID, startTestNode } from './fixtures.ts';
 
 const CONTENT_TOPIC = '/rest-test/1/chat/proto';
 const TIMESTAMP_NS = 1_700_000_000_123_456_789n;

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { CRASH_EXIT_CODE } from '../../../cli/commands/node.ts';
 import { StoreQueryResponseSchema } from '../../../waku/rest-schemas.ts';
-import { makeTempDir, startTestNode, withDeadline } from './helpers.ts';
+import { makeTempDir, startTestNode, withDeadline } from './fixtures.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', '..', 'cli', 'main.ts');
 const READY_TIMEOUT_MS = 15_000;

@@ -32,7 +32,7 @@ import {
   storeQuery,
   TEST_TIMEOUT_MS,
   withDeadline,
-} from './helpers.ts';
+} from './fixtures.ts';
 
 const BASE_NS = 1_700_000_000_000_000_000n;
 const TOPIC_A = '/test/1/a/proto';
