@@ -35,6 +35,11 @@ export interface FleetAlarmsProps {
    */
   alarmEmail?: string;
   /**
+   * Subscribes this address to the notification topic that warnings go to.
+   * @default - no subscription
+   */
+  notifyEmail?: string;
+  /**
    * Where the runbook is published; anchors are appended.
    * @default 'docs/runbooks.md' (relative to the repository)
    */
@@ -45,7 +50,10 @@ export class FleetAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly critical: cloudwatch.Alarm[] = [];
   readonly page: cloudwatch.CompositeAlarm;
+  /** Receives the composite alarm: subscribe the pager here. */
   readonly topic: sns.Topic;
+  /** Receives warnings: subscribe a chat channel or mailing list here. */
+  readonly notifications: sns.Topic;
 
   constructor(scope: Construct, id: string, props: FleetAlarmsProps) {
     super(scope, id);
@@ -254,6 +262,18 @@ export class FleetAlarms extends Construct {
     if (props.alarmEmail) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
+    this.notifications = new sns.Topic(this, 'Notifications', {
+      displayName: `${fleet} warnings`,
+      masterKey: topicKey,
+      enforceSSL: true,
+    });
+    if (props.notifyEmail) {
+      this.notifications.addSubscription(new subscriptions.EmailSubscription(props.notifyEmail));
+    }
+    // Critical alarms page only through the composite below, so one incident pages once.
+    for (const alarm of this.alarms.filter((candidate) => !this.critical.includes(candidate))) {
+      alarm.addAlarmAction(new actions.SnsAction(this.notifications));
+    }
 
     if (this.critical.length === 0) {
       throw new Error(
@@ -264,7 +284,7 @@ export class FleetAlarms extends Construct {
       compositeAlarmName: alarmName(fleet, PAGE_ALARM),
       alarmDescription:
         `[critical] Pages on-call when any critical ${fleet} alarm in this region fires; ` +
-        `the firing alarm's description links its runbook. Runbook: ${runbookBase}#page`,
+        `the firing alarm's description links its runbook. Runbooks: ${runbookBase}`,
       alarmRule: cloudwatch.AlarmRule.anyOf(
         ...this.critical.map((alarm) =>
           cloudwatch.AlarmRule.fromAlarm(alarm, cloudwatch.AlarmState.ALARM),

@@ -24,8 +24,9 @@ export interface FleetRegistryProps {
 }
 
 /**
- * The published registry. The publisher Lambda writes `fleets.json`, its detached signature and the
- * signing key's public key (`registry-public-key.pem`) into the bucket; clients read them through CloudFront.
+ * The published registry. The publisher Lambda writes `fleets.json`, its detached signature
+ * (`fleets.json.sig`), `registry.json` and the signing key's public half (`fleets.pub.pem`, fetched from
+ * KMS with GetPublicKey at run time) into the bucket; clients read them through CloudFront.
  */
 export class FleetRegistry extends Construct {
   readonly bucket: s3.Bucket;

@@ -30,6 +30,17 @@ export class MissingHandlerError extends Error {
   }
 }
 
+/** Thrown by the app when handler files are missing; lists all of them. */
+export class MissingHandlersError extends Error {
+  constructor(missing: readonly string[]) {
+    super(
+      `these Lambda handlers do not exist yet:\n${missing.map((line) => `  - ${line}`).join('\n')}\n` +
+        'Add them, or synthesise the infrastructure against one stand-in entry with -c lambdaEntryOverride=PATH.',
+    );
+    this.name = 'MissingHandlersError';
+  }
+}
+
 export interface StorefleetFunctionProps {
   /** Handler file, relative to the repository root (e.g. `lambdas/probe/handler.ts`) or absolute. */
   entry: string;

@@ -34,6 +34,10 @@ export interface StorefleetRegionStackProps extends StackProps {
    */
   alarmEmail?: string;
   /**
+   * @default - no subscription to the warnings topic
+   */
+  notifyEmail?: string;
+  /**
    * @default 'docs/runbooks.md'
    */
   runbookBaseUrl?: string;
@@ -119,6 +123,7 @@ export class StorefleetRegionStack extends Stack {
         services: this.nodes.nodes.map(({ node, service }) => ({ nodeId: node.id, service })),
         controlPlane: false,
         alarmEmail: props.alarmEmail,
+        notifyEmail: props.notifyEmail,
         runbookBaseUrl: props.runbookBaseUrl,
       });
     }

@@ -32,6 +32,10 @@ export interface StorefleetStackProps extends StackProps {
    */
   alarmEmail?: string;
   /**
+   * @default - no subscription to the warnings topic
+   */
+  notifyEmail?: string;
+  /**
    * @default 'docs/runbooks.md'
    */
   runbookBaseUrl?: string;
@@ -114,6 +118,7 @@ export class StorefleetStack extends Stack {
       })),
       controlPlane: true,
       alarmEmail: props.alarmEmail,
+      notifyEmail: props.notifyEmail,
       runbookBaseUrl: props.runbookBaseUrl,
     });
     this.dashboard = new FleetDashboard(this, 'Dashboard', {

@@ -1,10 +1,13 @@
 // Lays a fleet config out as stacks: one control stack, one stack per other region with nodes or vantage points.
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { type FleetConfig, resolveNodes } from '../fleet/config.ts';
 import type { DeploymentTopology } from '../fleet/function-environment.ts';
 import type { DeployContext } from './deploy-context.ts';
 import { HANDLER_ENTRIES, type HandlerName } from './FleetWatch.ts';
 import { clusterName, fleetSlug, nodeAddressesParameterName, nodeSlug } from './resource-names.ts';
+import { MissingHandlersError, PROJECT_ROOT } from './StorefleetFunction.ts';
 import { StorefleetRegionStack } from './StorefleetRegionStack.ts';
 import { StorefleetStack } from './StorefleetStack.ts';
 
@@ -29,6 +32,16 @@ export function deploymentTopology(config: FleetConfig, controlRegion: string): 
   };
 }
 
+/** Names every missing handler at once, rather than the first function that trips over one. */
+function assertHandlersExist(entries: Record<HandlerName, string>): void {
+  const missing = Object.entries(entries).filter(
+    ([, entry]) => !existsSync(isAbsolute(entry) ? entry : join(PROJECT_ROOT, entry)),
+  );
+  if (missing.length > 0) {
+    throw new MissingHandlersError(missing.map(([name, entry]) => `${name}: ${entry}`));
+  }
+}
+
 /**
  * @example
  * const app = new App();
@@ -51,6 +64,7 @@ export function defineStorefleet(
       entries[name] = context.lambdaEntryOverride;
     }
   }
+  assertHandlersExist({ ...HANDLER_ENTRIES, ...entries });
   const domain = context.domain ?? config.registry.domain;
   const slug = fleetSlug(config.fleet);
   const env = (region: string) => ({ account: context.account, region });
@@ -65,6 +79,7 @@ export function defineStorefleet(
     domain,
     certificateArn: context.certificateArns[controlRegion],
     alarmEmail: context.alarmEmail,
+    notifyEmail: context.notifyEmail,
     runbookBaseUrl: context.runbookBaseUrl,
     entries,
   });
@@ -89,6 +104,7 @@ export function defineStorefleet(
       domain,
       certificateArn: context.certificateArns[region],
       alarmEmail: context.alarmEmail,
+      notifyEmail: context.notifyEmail,
       runbookBaseUrl: context.runbookBaseUrl,
       probeEntry: entries.probe,
     });

@@ -20,6 +20,7 @@ export const CONTEXT_KEYS = {
   domain: 'domain',
   certificateArns: 'certificateArns',
   alarmEmail: 'alarmEmail',
+  notifyEmail: 'notifyEmail',
   runbookBaseUrl: 'runbookBaseUrl',
   lambdaEntryOverride: 'lambdaEntryOverride',
 } as const;
@@ -42,7 +43,10 @@ export interface DeployContext {
   domain: string | undefined;
   /** ACM certificate ARN per node region, for TLS websockets on 443. */
   certificateArns: Record<string, string>;
+  /** Paged by the composite alarm (critical alarms). */
   alarmEmail: string | undefined;
+  /** Notified of warnings. */
+  notifyEmail: string | undefined;
   runbookBaseUrl: string | undefined;
   /** One handler file for every function: lets the infrastructure synthesise before the handlers exist. */
   lambdaEntryOverride: string | undefined;
@@ -120,6 +124,12 @@ export function readDeployContext(node: Node): DeployContext {
     alarmEmail: optionalString(
       node,
       CONTEXT_KEYS.alarmEmail,
+      /^[^@\s]+@[^@\s]+$/,
+      'expected an email address',
+    ),
+    notifyEmail: optionalString(
+      node,
+      CONTEXT_KEYS.notifyEmail,
       /^[^@\s]+@[^@\s]+$/,
       'expected an email address',
     ),

@@ -6,7 +6,10 @@ import { DASHBOARD_WIDGET_LIMIT } from '../../infra/FleetDashboard.ts';
 import { type CfnJson, resourcesOf, synthesizeFleet } from './synthesize-fleet.ts';
 
 // Prepare: the example fleet (2 nodes in each of 3 regions), synthesised once.
-const fleet = synthesizeFleet({ alarmEmail: 'oncall@example.org' });
+const fleet = synthesizeFleet({
+  alarmEmail: 'oncall@example.org',
+  notifyEmail: 'team@example.org',
+});
 const name = fleet.config.fleet;
 const controlAlarms = resourcesOf(fleet.template(fleet.stacks.control), 'AWS::CloudWatch::Alarm');
 const allAlarms = fleet.all.flatMap((stack) =>
@@ -107,11 +110,32 @@ describe('paging', () => {
       template.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'email',
         Endpoint: 'oncall@example.org',
+        TopicArn: composite.Properties.AlarmActions[0],
       });
       const topics = resourcesOf(template, 'AWS::SNS::Topic');
-      assert.equal(topics.length, 1);
-      assert.ok(topics[0]?.Properties.KmsMasterKeyId);
+      assert.equal(topics.length, 2, 'on-call and warnings');
+      assert.ok(topics.every((topic) => topic.Properties.KmsMasterKeyId));
     }
+  });
+
+  it('sends warnings to the notification topic and critical alarms only through the page', () => {
+    for (const stack of fleet.all) {
+      const template = fleet.template(stack);
+      const [composite] = resourcesOf(template, 'AWS::CloudWatch::CompositeAlarm');
+      for (const alarm of resourcesOf(template, 'AWS::CloudWatch::Alarm')) {
+        const actions = alarm.Properties.AlarmActions ?? [];
+        if (alarm.Properties.AlarmDescription.startsWith('[critical]')) {
+          assert.deepEqual(actions, [], alarm.Properties.AlarmName);
+        } else {
+          assert.equal(actions.length, 1);
+          assert.notDeepEqual(actions[0], composite?.Properties.AlarmActions[0]);
+        }
+      }
+    }
+    fleet.template(fleet.stacks.control).hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'team@example.org',
+    });
   });
 });
 

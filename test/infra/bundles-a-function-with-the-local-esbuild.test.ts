@@ -7,8 +7,14 @@ import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { METRIC_NAMESPACE } from '../../fleet/metrics.ts';
-import { MissingHandlerError, StorefleetFunction } from '../../infra/StorefleetFunction.ts';
-import { cdkJsonContext, FIXTURE_HANDLER } from './synthesize-fleet.ts';
+import { defineStorefleet } from '../../infra/define-storefleet.ts';
+import { loadFleetConfigFile, readDeployContext } from '../../infra/deploy-context.ts';
+import {
+  MissingHandlerError,
+  MissingHandlersError,
+  StorefleetFunction,
+} from '../../infra/StorefleetFunction.ts';
+import { cdkJsonContext, EXAMPLE_CONFIG, FIXTURE_HANDLER } from './synthesize-fleet.ts';
 
 const BUNDLE_TIMEOUT_MS = 60_000;
 
@@ -65,6 +71,18 @@ describe('entries', () => {
         error instanceof MissingHandlerError &&
         error.message.includes('lambdas/nowhere/handler.ts does not exist') &&
         error.message.includes('-c lambdaEntryOverride=PATH'),
+    );
+  });
+
+  it('lists every missing handler of the app at once', () => {
+    const app = new App({ context: { lambdaEntryOverride: 'lambdas/nowhere/handler.ts' } });
+    assert.throws(
+      () => defineStorefleet(app, loadFleetConfigFile(EXAMPLE_CONFIG), readDeployContext(app.node)),
+      (error: unknown) =>
+        error instanceof MissingHandlersError &&
+        ['probe', 'completeness', 'stress', 'controller', 'publisher', 'api'].every((name) =>
+          error.message.includes(`${name}: lambdas/nowhere/handler.ts`),
+        ),
     );
   });
 });
