@@ -42,6 +42,11 @@ export const MAX_METADATA_RESPONSE_BYTES = MAX_METADATA_BYTES;
 /** Largest metadata request this dialer answers when a node asks for ours. */
 const MAX_METADATA_REQUEST_BYTES = MAX_METADATA_BYTES;
 export const PING_PAYLOAD_BYTES = 32;
+/**
+ * Half of js-libp2p's default 32 inbound streams per protocol: streams a node has not yet seen
+ * closed still count against its limit.
+ */
+export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 16;
 /** Pages storeQueryPages follows unless told otherwise. */
 export const DEFAULT_MAX_PAGES = 1000;
 /** Connection close waits this long for a graceful goodbye before aborting. */
@@ -76,6 +81,11 @@ export interface ProbeDialerOptions {
    * @default false
    */
   identify?: boolean;
+  /**
+   * Concurrent calls per connection; more wait (within their deadline) for a free slot.
+   * @default DEFAULT_MAX_STREAMS_PER_CONNECTION (16)
+   */
+  maxStreamsPerConnection?: number;
   /**
    * Default cap on a store reply, in bytes.
    * @default DEFAULT_MAX_STORE_RESPONSE_BYTES (16 MiB)
@@ -189,13 +199,27 @@ async function readEcho(
   throw new WireFormatError(`ping stream ended after ${echo.byteLength} of ${byteCount} bytes`);
 }
 
+interface ConnectionLease {
+  /** Calls holding or waiting for a stream slot. */
+  users: number;
+  /** Streams open by calls that hold a slot. */
+  streams: number;
+  /** Callers waiting for a slot, first come first served. */
+  waiting: Array<() => void>;
+}
+
 class Libp2pProbeDialer implements ProbeDialer {
   readonly #node: Libp2p;
   readonly #options: ProbeDialerOptions;
   readonly #connections = new Map<string, Connection>();
   readonly #pendingDials = new Map<string, Promise<Connection>>();
-  /** Calls in flight per connection. */
-  readonly #users = new Map<Connection, number>();
+  /** The last fresh dial queued per address; the next one starts when it settles. */
+  readonly #freshDials = new Map<string, Promise<void>>();
+  /** How long each connection took to dial, secure and multiplex. */
+  readonly #dialDurations = new WeakMap<Connection, number>();
+  /** Calls holding or waiting for a stream slot, per connection. */
+  readonly #leases = new Map<Connection, ConnectionLease>();
+  readonly #maxStreamsPerConnection: number;
   /** Connections no longer handed out, to close when their last call ends. */
   readonly #retired = new Set<Connection>();
   readonly #metadataMessage: Uint8Array;
@@ -204,6 +228,8 @@ class Libp2pProbeDialer implements ProbeDialer {
     this.#node = node;
     this.#options = options;
     this.#metadataMessage = encodeMetadata(options);
+    this.#maxStreamsPerConnection =
+      options.maxStreamsPerConnection ?? DEFAULT_MAX_STREAMS_PER_CONNECTION;
   }
 
   get peerId(): string {
@@ -214,8 +240,33 @@ class Libp2pProbeDialer implements ProbeDialer {
    * Always a new connection: libp2p would otherwise hand back any connection to the same peer,
    * and a probe of a node's websocket address must not ride on its TCP connection.
    */
-  #dial(address: string, signal: AbortSignal): Promise<Connection> {
-    return this.#node.dial(parseAddress(address), { signal, force: true });
+  async #dial(address: string, signal: AbortSignal): Promise<Connection> {
+    const startedAt = performance.now();
+    const connection = await this.#node.dial(parseAddress(address), { signal, force: true });
+    this.#dialDurations.set(connection, performance.now() - startedAt);
+    return connection;
+  }
+
+  /**
+   * A new connection of its own. libp2p joins concurrent dials to one peer (even with `force`),
+   * which would hand every concurrent fresh caller the same connection; dialing one after the
+   * other gives each its own, as each new client has.
+   */
+  #dialFresh(address: string, signal: AbortSignal): Promise<Connection> {
+    const previous = this.#freshDials.get(address) ?? Promise.resolve();
+    const dialed = previous.then(() => {
+      signal.throwIfAborted();
+      return this.#dial(address, signal);
+    });
+    const settled = dialed.then(
+      () => {},
+      () => {},
+    );
+    this.#freshDials.set(address, settled);
+    void settled.then(() => {
+      if (this.#freshDials.get(address) === settled) this.#freshDials.delete(address);
+    });
+    return dialed;
   }
 
   /** The cached connection for `address`, dialing one (shared by concurrent callers) when none is open. */
@@ -247,26 +298,67 @@ class Libp2pProbeDialer implements ProbeDialer {
     fresh: boolean,
     use: (connection: Connection) => Promise<T>,
   ): Promise<T> {
-    const connection = fresh
-      ? await this.#dial(address, signal)
+    let connection = fresh
+      ? await this.#dialFresh(address, signal)
       : await this.#connectionFor(address, signal);
-    this.#users.set(connection, (this.#users.get(connection) ?? 0) + 1);
+    // Another call may have retired it between the cache lookup and this lease.
+    if (!fresh && connection.status !== 'open')
+      connection = await this.#connectionFor(address, signal);
+    let lease = this.#leases.get(connection);
+    if (lease === undefined) {
+      lease = { users: 0, streams: 0, waiting: [] };
+      this.#leases.set(connection, lease);
+    }
+    lease.users += 1;
     try {
-      return await use(connection);
+      await this.#takeStreamSlot(lease, signal);
+      try {
+        return await use(connection);
+      } finally {
+        const next = lease.waiting.shift();
+        if (next !== undefined) next();
+        else lease.streams -= 1;
+      }
     } finally {
-      const users = (this.#users.get(connection) ?? 1) - 1;
-      if (users > 0) this.#users.set(connection, users);
-      else {
-        this.#users.delete(connection);
+      lease.users -= 1;
+      if (lease.users === 0) {
+        this.#leases.delete(connection);
         if (this.#retired.delete(connection)) closeQuietly(connection);
       }
     }
   }
 
+  /**
+   * Waits for one of the connection's stream slots. Nodes reset streams beyond a per-protocol
+   * limit (js-libp2p: 32 inbound per protocol and connection), which would read as a lost
+   * connection; queueing here keeps concurrent callers under it. A slot freed by a caller is
+   * handed straight to the next waiter.
+   */
+  #takeStreamSlot(lease: ConnectionLease, signal: AbortSignal): Promise<void> {
+    if (lease.streams < this.#maxStreamsPerConnection) {
+      lease.streams += 1;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const index = lease.waiting.indexOf(grant);
+        if (index !== -1) lease.waiting.splice(index, 1);
+        reject(signal.reason);
+      };
+      const grant = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      lease.waiting.push(grant);
+    });
+  }
+
   /** Stops handing `connection` out; it closes once no call uses it. */
   #retire(address: string, connection: Connection): void {
     if (this.#connections.get(address) === connection) this.#connections.delete(address);
-    if ((this.#users.get(connection) ?? 0) === 0) closeQuietly(connection);
+    if (this.#leases.get(connection) === undefined) closeQuietly(connection);
     else this.#retired.add(connection);
   }
 
@@ -301,9 +393,8 @@ class Libp2pProbeDialer implements ProbeDialer {
     const forceFresh = options.fresh === true;
     return this.#run(address, 'ping', PING_PROTOCOL, signal, async () => {
       const dials = forceFresh || this.#connections.get(address)?.status !== 'open';
-      const dialStartedAt = performance.now();
       return this.#withConnection(address, signal, forceFresh, async (connection) => {
-        const dialMs = performance.now() - dialStartedAt;
+        const dialMs = this.#dialDurations.get(connection) ?? 0;
         try {
           const stream = await this.#openStream(connection, PING_PROTOCOL, signal);
           const challenge = randomBytes(PING_PAYLOAD_BYTES);
