@@ -8,6 +8,9 @@ import { webSockets } from '@libp2p/websockets';
 import { createLibp2p } from 'libp2p';
 import { METADATA_PROTOCOL, PING_PROTOCOL, STORE_QUERY_PROTOCOL } from '../../../waku/protocols.ts';
 
+/** Bytes a flooding handler lets queue up in its own send buffer. */
+const FLOOD_HIGH_WATER_BYTES = 256 * 1024;
+
 export type StreamBehaviour = (stream: Stream) => void | Promise<void>;
 
 export interface HostilePeer {
@@ -62,12 +65,14 @@ export function flood(
         const chunk = new Uint8Array(64 * 1024).fill(0x0a);
         while (options.counter.sent < totalBytes && stream.writeStatus === 'writable') {
           options.counter.sent += chunk.byteLength;
-          if (!stream.send(chunk)) {
-            try {
-              await stream.onDrain({ signal: AbortSignal.timeout(5000) });
-            } catch {
-              return;
-            }
+          stream.send(chunk);
+          // send() queues without bound; wait for the queue to drain so the flood is paced by
+          // the reader (as a remote peer's would be by TCP), not buffered in this process.
+          if (stream.writeBufferLength > FLOOD_HIGH_WATER_BYTES) {
+            await new Promise<void>((resolve) => {
+              stream.addEventListener('idle', () => resolve(), { once: true });
+              stream.addEventListener('close', () => resolve(), { once: true });
+            });
           }
         }
       },

@@ -10,26 +10,28 @@ const DEADLINE_MS = 400;
 /** Timer and event-loop slack allowed past a deadline on a loaded 2-core machine. */
 const MARGIN_MS = 150;
 const LATENCY_MS = 150;
+/** Room for the injected latency plus a query on a loaded machine. */
+const SLOW_ANSWER_DEADLINE_MS = 2000;
 const QUERY = { includeData: true, pubsubTopic: PUBSUB_TOPIC, pageSize: 5 } as const;
 
 type Call = (signal: AbortSignal) => Promise<unknown>;
 
-async function timed(call: Call): Promise<{ outcome: unknown; elapsedMs: number }> {
+async function timed(
+  call: Call,
+  deadlineMs = DEADLINE_MS,
+): Promise<{ outcome: unknown; elapsedMs: number }> {
   const startedAt = performance.now();
   let outcome: unknown;
   try {
-    outcome = await call(AbortSignal.timeout(DEADLINE_MS));
+    outcome = await call(AbortSignal.timeout(deadlineMs));
   } catch (error) {
     outcome = error;
   }
   return { outcome, elapsedMs: performance.now() - startedAt };
 }
 
-function assertWithinDeadline(elapsedMs: number): void {
-  assert.ok(
-    elapsedMs <= DEADLINE_MS + MARGIN_MS,
-    `took ${elapsedMs} ms, deadline ${DEADLINE_MS} ms`,
-  );
+function assertWithinDeadline(elapsedMs: number, deadlineMs = DEADLINE_MS): void {
+  assert.ok(elapsedMs <= deadlineMs + MARGIN_MS, `took ${elapsedMs} ms, deadline ${deadlineMs} ms`);
 }
 
 describe('faults of the local store node produce typed errors within the deadline', () => {
@@ -62,17 +64,19 @@ describe('faults of the local store node produce typed errors within the deadlin
     await local.setFaults({ latencyMs: LATENCY_MS });
 
     // Act
-    const { outcome, elapsedMs } = await timed((signal) =>
-      dialer.storeQuery(local.node.tcpAddress, QUERY, { signal }),
+    const { outcome, elapsedMs } = await timed(
+      (signal) => dialer.storeQuery(local.node.tcpAddress, QUERY, { signal }),
+      SLOW_ANSWER_DEADLINE_MS,
     );
 
     // Assess
     assert.ok(!(outcome instanceof Error), String(outcome));
     assert.ok(
-      elapsedMs >= LATENCY_MS,
+      // Node timers have millisecond granularity and may fire a fraction early.
+      elapsedMs >= LATENCY_MS - 1,
       `answered in ${elapsedMs} ms despite ${LATENCY_MS} ms latency`,
     );
-    assertWithinDeadline(elapsedMs);
+    assertWithinDeadline(elapsedMs, SLOW_ANSWER_DEADLINE_MS);
   });
 
   it('latency beyond the deadline is a timeout, for ping, store and REST alike', async () => {

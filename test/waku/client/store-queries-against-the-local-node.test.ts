@@ -272,6 +272,28 @@ describe('the client against the local store node', () => {
     assert.equal(nextViaRest.messages[0]?.hash, published[15]?.hash);
   });
 
+  it('keeps many concurrent calls on one connection under the node stream limits', async () => {
+    // Prepare: more calls than the node's 64 store streams and 32 ping streams per connection.
+    const concurrentCalls = 100;
+
+    // Act
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: concurrentCalls }, () =>
+        dialer.storeQuery(local.node.tcpAddress, { includeData: true, pageSize: 20 }, deadline()),
+      ),
+      ...Array.from({ length: concurrentCalls / 2 }, () =>
+        dialer.ping(local.node.tcpAddress, { ...deadline(), fresh: true }),
+      ),
+    ]);
+
+    // Assess
+    const failures = outcomes.filter((outcome) => outcome.status === 'rejected');
+    assert.deepEqual(
+      failures.map((failure) => String(failure.reason)),
+      [],
+    );
+  });
+
   it('reads health and info over REST', async () => {
     const report = await health(local.node.restUrl, deadline());
     assert.equal(report.statusCode, 200);
