@@ -1,6 +1,5 @@
 // libp2p stream handlers of the store node: ping, metadata and store-query v3, each gated by the fault controller.
 import type { Connection, Stream } from '@libp2p/interface';
-import { STORE_STATUS } from '../protocols.ts';
 import {
   decodeMetadata,
   decodeStoreQueryRequest,
@@ -15,7 +14,7 @@ import {
 } from '../wire.ts';
 import type { MessageArchive } from './archive.ts';
 import type { FaultController } from './faults.ts';
-import { answerStoreQuery, badRequest } from './store-query.ts';
+import { answerStoreQueryWithFaults, badRequest } from './store-query.ts';
 
 /** How long a peer may take to send its request once the stream is open. */
 export const REQUEST_READ_TIMEOUT_MS = 10_000;
@@ -137,33 +136,13 @@ export function storeQueryHandler(options: StoreHandlerOptions) {
       const request = decodeStoreQueryRequest(frame);
       await options.faults.beforeAnswer();
       if (options.faults.stopped) return stream.abort(new Error('node stopping'));
-      const injected = options.faults.storeFailure();
-      response =
-        injected === undefined
-          ? answerStoreQuery(options.archive, request)
-          : {
-              requestId: request.requestId,
-              statusCode: injected,
-              statusDesc:
-                injected === STORE_STATUS.tooManyRequests
-                  ? 'too many requests'
-                  : 'service unavailable',
-              messages: [],
-            };
+      response = answerStoreQueryWithFaults(options.archive, options.faults, request, options.log);
     } catch (error) {
       if (!(error instanceof WireFormatError)) {
-        options.log(
-          `store query failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
-        response = {
-          requestId: '',
-          statusCode: STORE_STATUS.serviceUnavailable,
-          statusDesc: 'archive error',
-          messages: [],
-        };
-      } else {
-        response = badRequest('', `request is not a StoreQueryRequest: ${error.message}`);
+        stream.abort(error instanceof Error ? error : new Error(String(error)));
+        return;
       }
+      response = badRequest('', `decoding rpc failed: ${error.message}`);
     }
     try {
       await writeLengthPrefixed(stream, encodeStoreQueryResponse(response), {

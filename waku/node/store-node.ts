@@ -21,7 +21,6 @@ import {
   pubsubTopic,
   RELAY_PROTOCOL,
   STORE_QUERY_PROTOCOL,
-  STORE_STATUS,
 } from '../protocols.ts';
 import type { HealthReport } from '../rest-schemas.ts';
 import {
@@ -43,7 +42,7 @@ import { FaultController } from './faults.ts';
 import { loadOrCreateNodeKey } from './node-key.ts';
 import { metadataHandler, pingHandler, storeQueryHandler } from './protocol-handlers.ts';
 import { buildRestApi, PublishRejectedError, type PublishRequest } from './rest-api.ts';
-import { answerStoreQuery } from './store-query.ts';
+import { answerStoreQueryWithFaults } from './store-query.ts';
 
 export { FaultController, type FaultSettings } from './faults.ts';
 
@@ -305,18 +304,8 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
   const enr = buildEnr(privateKey, tcpAddress, websocketAddress, clock, clusterId, shards, log);
 
   let stopping = false;
-  const queryLocal = (request: StoreQueryRequest): StoreQueryResponse => {
-    const injected = faults.storeFailure();
-    if (injected !== undefined) {
-      return {
-        requestId: request.requestId,
-        statusCode: injected,
-        statusDesc: injected === 429 ? 'too many requests' : 'service unavailable',
-        messages: [],
-      };
-    }
-    return answerFromArchive(archive, request, log);
-  };
+  const queryLocal = (request: StoreQueryRequest): StoreQueryResponse =>
+    answerStoreQueryWithFaults(archive, faults, request, log);
 
   const queryRemote = async (
     peerAddr: string,
@@ -600,23 +589,5 @@ function buildEnr(
   } catch (error) {
     log(`no ENR: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
-  }
-}
-
-function answerFromArchive(
-  archive: MessageArchive,
-  request: StoreQueryRequest,
-  log: (line: string) => void,
-): StoreQueryResponse {
-  try {
-    return answerStoreQuery(archive, request);
-  } catch (error) {
-    log(`store query failed: ${error instanceof Error ? error.message : String(error)}`);
-    return {
-      requestId: request.requestId,
-      statusCode: STORE_STATUS.serviceUnavailable,
-      statusDesc: 'archive error',
-      messages: [],
-    };
   }
 }

@@ -109,3 +109,35 @@ export function answerStoreQuery(
     ...(cursor === undefined ? {} : { paginationCursor: cursor }),
   };
 }
+
+/** Where an injected store failure comes from (the fault controller). */
+export interface StoreFailureSource {
+  storeFailure(): 503 | 429 | undefined;
+}
+
+/**
+ * The full store answer: an injected failure if one is due, else the archive's answer; an archive
+ * that throws becomes status 300 "archive error", as nwaku reports it.
+ */
+export function answerStoreQueryWithFaults(
+  archive: MessageArchive,
+  faults: StoreFailureSource,
+  request: StoreQueryRequest,
+  log: (line: string) => void,
+): StoreQueryResponse {
+  const injected = faults.storeFailure();
+  if (injected !== undefined) {
+    return failure(
+      request.requestId,
+      injected,
+      injected === STORE_STATUS.tooManyRequests ? 'too many requests' : 'service unavailable',
+    );
+  }
+  try {
+    return answerStoreQuery(archive, request);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    log(`store query failed: ${reason}`);
+    return failure(request.requestId, STORE_STATUS.badResponse, `archive error: ${reason}`);
+  }
+}
