@@ -1,5 +1,5 @@
 // The store nodes of one region: VPC, ECS cluster, one Fargate service per node, a stable public address each, PostgreSQL archives.
-import { Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -592,6 +592,10 @@ export class StoreNodeFleet extends Construct {
       'nwaku REST from probers',
     );
 
+    new CfnOutput(scope, 'Address', {
+      description: `Public IP of ${node.id}: point ${context.domain ? `${node.id}.${context.domain}` : 'its DNS name'} here`,
+      value: eip.attrPublicIp,
+    });
     return { node, service, publicIp: eip.attrPublicIp, loadBalancer, nodeKey };
   }
 

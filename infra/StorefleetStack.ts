@@ -1,5 +1,5 @@
 // The control region's stack: its store nodes (if any), the registry, the watchers, the API, alarms and dashboard.
-import { Annotations, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { FleetConfig, ResolvedNode } from '../fleet/config.ts';
 import type { DeploymentTopology } from '../fleet/function-environment.ts';
@@ -120,6 +120,15 @@ export class StorefleetStack extends Stack {
       alarmEmail: props.alarmEmail,
       notifyEmail: props.notifyEmail,
       runbookBaseUrl: props.runbookBaseUrl,
+    });
+    new CfnOutput(this, 'RegistryUrl', {
+      description: 'fleets.json as clients fetch it',
+      value: `https://${this.registry.distribution.distributionDomainName}/fleets.json`,
+    });
+    new CfnOutput(this, 'ApiUrl', {
+      description:
+        'The API: GET public through CloudFront under /api/*, mutations SigV4-signed here',
+      value: this.api.functionUrl.url,
     });
     this.dashboard = new FleetDashboard(this, 'Dashboard', {
       fleet: config.fleet,
