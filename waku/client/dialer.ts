@@ -146,6 +146,14 @@ function closeQuietly(target: Stream | Connection): void {
   });
 }
 
+function isClosedStreamWrite(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'StreamStateError' &&
+    /Cannot write to a stream that is (closed|closing)/.test(error.message)
+  );
+}
+
 /** Answers a node's metadata request with our cluster and shards, as nwaku drops peers that do not. */
 async function answerMetadata(stream: Stream, reply: Uint8Array): Promise<void> {
   const signal = AbortSignal.timeout(CLOSE_GRACE_MS * 5);
@@ -362,16 +370,29 @@ class Libp2pProbeDialer implements ProbeDialer {
     else this.#retired.add(connection);
   }
 
-  async #openStream(
+  /**
+   * Opens a stream for one exchange. It is reset on any failure, so a half-used stream never
+   * keeps counting against the node's per-protocol stream limit, and closed after success.
+   */
+  async #exchange<T>(
     connection: Connection,
     protocol: string,
     signal: AbortSignal,
-  ): Promise<Stream> {
-    return connection.newStream(protocol, {
+    exchange: (stream: Stream) => Promise<T>,
+  ): Promise<T> {
+    const stream = await connection.newStream(protocol, {
       signal,
       maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL,
       runOnLimitedConnection: true,
     });
+    try {
+      const result = await exchange(stream);
+      closeQuietly(stream);
+      return result;
+    } catch (error) {
+      stream.abort(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
   }
 
   async #run<T>(
@@ -381,8 +402,16 @@ class Libp2pProbeDialer implements ProbeDialer {
     signal: AbortSignal,
     work: () => Promise<T>,
   ): Promise<T> {
+    const label = `${what} against ${address}`;
     try {
-      return await raceDeadline(work(), signal, `${what} against ${address}`);
+      try {
+        return await raceDeadline(work(), signal, label);
+      } catch (error) {
+        // js-libp2p sometimes hands out a stream that is already closed for writing (0.5-2 % of
+        // fresh probes under concurrency): a local state error, not the node's, so try once more.
+        if (!isClosedStreamWrite(error) || signal.aborted) throw error;
+        return await raceDeadline(work(), signal, label);
+      }
     } catch (error) {
       throw toWakuError(error, { address, what, signal, ...(protocol ? { protocol } : {}) });
     }
@@ -396,16 +425,17 @@ class Libp2pProbeDialer implements ProbeDialer {
       return this.#withConnection(address, signal, forceFresh, async (connection) => {
         const dialMs = this.#dialDurations.get(connection) ?? 0;
         try {
-          const stream = await this.#openStream(connection, PING_PROTOCOL, signal);
-          const challenge = randomBytes(PING_PAYLOAD_BYTES);
-          const sentAt = performance.now();
-          stream.send(challenge);
-          const echo = await readEcho(stream, PING_PAYLOAD_BYTES, signal);
-          const rttMs = performance.now() - sentAt;
-          closeQuietly(stream);
-          if (!Buffer.from(echo).equals(challenge)) {
-            throw new BadResponseError(address, 'ping echo differs from the 32 bytes sent');
-          }
+          const rttMs = await this.#exchange(connection, PING_PROTOCOL, signal, async (stream) => {
+            const challenge = randomBytes(PING_PAYLOAD_BYTES);
+            const sentAt = performance.now();
+            stream.send(challenge);
+            const echo = await readEcho(stream, PING_PAYLOAD_BYTES, signal);
+            const elapsedMs = performance.now() - sentAt;
+            if (!Buffer.from(echo).equals(challenge)) {
+              throw new BadResponseError(address, 'ping echo differs from the 32 bytes sent');
+            }
+            return elapsedMs;
+          });
           if (forceFresh) this.#adoptFresh(address, connection);
           return dials ? { rttMs, freshDial: true, dialMs } : { rttMs, freshDial: false };
         } catch (error) {
@@ -432,15 +462,20 @@ class Libp2pProbeDialer implements ProbeDialer {
     const { signal } = options;
     return this.#run(address, 'metadata', METADATA_PROTOCOL, signal, () =>
       this.#withConnection(address, signal, false, async (connection) => {
-        const stream = await this.#openStream(connection, METADATA_PROTOCOL, signal);
-        await writeLengthPrefixed(stream, this.#metadataMessage, { signal });
-        const bytes = await readReply(stream, connection, {
-          address,
-          what: 'metadata',
-          maxBytes: MAX_METADATA_RESPONSE_BYTES,
+        const bytes = await this.#exchange(
+          connection,
+          METADATA_PROTOCOL,
           signal,
-        });
-        closeQuietly(stream);
+          async (stream) => {
+            await writeLengthPrefixed(stream, this.#metadataMessage, { signal });
+            return readReply(stream, connection, {
+              address,
+              what: 'metadata',
+              maxBytes: MAX_METADATA_RESPONSE_BYTES,
+              signal,
+            });
+          },
+        );
         let reply: ReturnType<typeof decodeMetadata>;
         try {
           reply = decodeMetadata(bytes);
@@ -474,23 +509,23 @@ class Libp2pProbeDialer implements ProbeDialer {
     const request = encodeStoreQuery(query, requestId);
     return this.#run(address, 'store query', STORE_QUERY_PROTOCOL, signal, () =>
       this.#withConnection(address, signal, false, async (connection) => {
-        const stream = await this.#openStream(connection, STORE_QUERY_PROTOCOL, signal);
-        await writeLengthPrefixed(stream, request, { signal });
         let page: StoreQueryPage;
         try {
-          const bytes = await readReply(stream, connection, {
-            address,
-            what: 'store query',
-            maxBytes,
-            signal,
+          page = await this.#exchange(connection, STORE_QUERY_PROTOCOL, signal, async (stream) => {
+            await writeLengthPrefixed(stream, request, { signal });
+            const bytes = await readReply(stream, connection, {
+              address,
+              what: 'store query',
+              maxBytes,
+              signal,
+            });
+            return decodeStoreResponse(bytes, address);
           });
-          page = decodeStoreResponse(bytes, address);
         } catch (error) {
           // A peer that floods or garbles replies gets no second stream on this connection.
           if (error instanceof BadResponseError) this.#retire(address, connection);
           throw error;
         }
-        closeQuietly(stream);
         if (page.requestId !== requestId && page.requestId !== '') {
           throw new BadResponseError(
             address,
