@@ -48,10 +48,6 @@ export class FleetRegistry extends Construct {
       lifecycleRules: [{ expiration: ACCESS_LOG_RETENTION }],
       removalPolicy,
     });
-    Validations.of(this.accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access log bucket; logging it into itself would loop.',
-    });
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,

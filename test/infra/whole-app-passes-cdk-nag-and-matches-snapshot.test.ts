@@ -72,6 +72,36 @@ describe('cdk-nag AwsSolutions', () => {
     }
   });
 
+  it('acknowledges nothing that is not actually found (no stale acknowledgements)', () => {
+    // Prepare: a pack that ignores acknowledgements reports every finding with its construct path.
+    class UnacknowledgingChecks extends AwsSolutionsChecks {}
+    Object.defineProperty(UnacknowledgingChecks.prototype, 'isAcknowledged', {
+      value: () => false,
+    });
+    // Act
+    const findings = new UnacknowledgingChecks()
+      .validateScope(fleet.app)
+      .violations.flatMap((violation) =>
+        violation.violatingResources.map((resource) => ({
+          id: violation.ruleName,
+          path: resource.constructPath,
+        })),
+      );
+    // Assess
+    const stale = acknowledgements(fleet.app)
+      .filter((a) => a.id.includes('AwsSolutions-'))
+      .filter(
+        (a) =>
+          !findings.some(
+            (finding) =>
+              a.id.endsWith(finding.id) &&
+              (finding.path === a.path || finding.path?.startsWith(`${a.path}/`)),
+          ),
+      )
+      .map((a) => `${a.path} ${a.id}`);
+    assert.deepEqual(stale, []);
+  });
+
   it('still catches what it is meant to catch', () => {
     // Guards the guard: an unacknowledged public-by-default bucket must be reported.
     const app = new App();
