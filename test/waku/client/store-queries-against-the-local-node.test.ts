@@ -303,37 +303,37 @@ describe('the client against the local store node', () => {
     assert.ok(debug.listenAddresses.includes(local.node.tcpAddress));
   });
 
-  it('publishes over REST and finds the message by topic and by hash', async () => {
-    // Prepare: the node stamps the message, as nwaku does when the publisher sends no timestamp.
+  it('publishes over REST with an exact nanosecond timestamp and finds it by hash', async () => {
+    // Prepare: nanosecond timestamps pass 2^53, so both directions must keep every digit.
     const message = {
       payload: new TextEncoder().encode('published over REST'),
       contentTopic: '/storefleet/1/rest-publish/proto',
+      timestampNs: FIRST_TIMESTAMP_NS + 987_654_321n,
     };
+    const hash = messageHashHex(PUBSUB_TOPIC, { ...message, timestamp: message.timestampNs });
 
     // Act
     await restPublish(local.node.restUrl, PUBSUB_TOPIC, message, deadline());
-    const byTopic = await dialer.storeQuery(
+    const viaLibp2p = await dialer.storeQuery(
       local.node.tcpAddress,
-      { includeData: true, pubsubTopic: PUBSUB_TOPIC, contentTopics: [message.contentTopic] },
+      { includeData: true, messageHashes: [hash] },
       deadline(),
     );
-    const stored = byTopic.messages[0];
-    const byHash = await restStoreQuery(
+    const viaRest = await restStoreQuery(
       local.node.restUrl,
-      { includeData: true, messageHashes: [stored?.hash ?? '0x'] },
+      { includeData: true, messageHashes: [hash] },
       deadline(),
     );
 
     // Assess
-    assert.equal(byTopic.messages.length, 1);
-    assert.deepEqual(Buffer.from(stored?.message?.payload ?? []), Buffer.from(message.payload));
-    const timestampNs = stored?.message?.timestampNs ?? 0n;
-    assert.equal(
-      stored?.hash,
-      messageHashHex(PUBSUB_TOPIC, { ...message, timestamp: timestampNs }),
-    );
-    assert.equal(byHash.messages[0]?.hash, stored?.hash);
-    // Timestamps pass 2^53: REST must keep every nanosecond digit.
-    assert.equal(byHash.messages[0]?.message?.timestampNs, timestampNs);
+    for (const page of [viaLibp2p, viaRest]) {
+      assert.equal(page.messages.length, 1);
+      assert.equal(page.messages[0]?.hash, hash);
+      assert.equal(page.messages[0]?.message?.timestampNs, message.timestampNs);
+      assert.deepEqual(
+        Buffer.from(page.messages[0]?.message?.payload ?? []),
+        Buffer.from(message.payload),
+      );
+    }
   });
 });
