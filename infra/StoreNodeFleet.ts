@@ -30,6 +30,26 @@ const DATABASE_ADMIN_USER = 'storefleet';
 /** Kept out of generated passwords because they would need escaping inside a postgres:// URL. */
 const URL_UNSAFE_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\=,^.';
 const TLS_WEBSOCKET_PORT = 443;
+/** Flags set from the fleet config, the node key and the archive secret: the config is their one source. */
+const MANAGED_NODE_ENVIRONMENT = new Set([
+  'WAKUNODE2_CLUSTER_ID',
+  'WAKUNODE2_SHARD',
+  'WAKUNODE2_TCP_PORT',
+  'WAKUNODE2_WEBSOCKET_SUPPORT',
+  'WAKUNODE2_WEBSOCKET_PORT',
+  'WAKUNODE2_RELAY',
+  'WAKUNODE2_STORE',
+  'WAKUNODE2_STORE_MESSAGE_RETENTION_POLICY',
+  'WAKUNODE2_REST',
+  'WAKUNODE2_REST_ADDRESS',
+  'WAKUNODE2_REST_PORT',
+  'WAKUNODE2_MAX_CONNECTIONS',
+  'WAKUNODE2_NAT',
+  'WAKUNODE2_DNS4_DOMAIN_NAME',
+  'WAKUNODE2_EXT_MULTIADDR',
+  'WAKUNODE2_NODEKEY',
+  'WAKUNODE2_STORE_MESSAGE_DB_URL',
+]);
 /** A replacement must not wait five minutes for the old task's connections to drain. */
 const DEREGISTRATION_DELAY = Duration.seconds(30);
 /** nwaku opens its archive and joins relay before it answers on its ports. */
@@ -84,6 +104,13 @@ export interface StoreNodeFleetProps {
    * @default - no TLS listener
    */
   certificateArn?: string;
+  /**
+   * Further nwaku flags the fleet config has no field for, as `WAKUNODE2_*` variables (e.g.
+   * `WAKUNODE2_DNS_DISCOVERY_URL` so the nodes find relay peers). Flags derived from the config
+   * cannot be overridden here.
+   * @default none
+   */
+  extraNodeEnvironment?: Record<string, string>;
   /**
    * Adds private subnets behind one NAT instance, for probers that must reach the nodes' REST port
    * from inside the VPC and still dial the public internet.
@@ -140,6 +167,13 @@ export class StoreNodeFleet extends Construct {
     }
     const { config } = props;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    for (const name of Object.keys(props.extraNodeEnvironment ?? {})) {
+      if (!name.startsWith('WAKUNODE2_') || MANAGED_NODE_ENVIRONMENT.has(name)) {
+        throw new Error(
+          `${this.node.path}: extra nwaku variable ${name} is refused; expected a WAKUNODE2_* flag other than ${[...MANAGED_NODE_ENVIRONMENT].join(', ')}`,
+        );
+      }
+    }
     const tls = props.domain !== undefined && props.certificateArn !== undefined;
 
     this.vpc = this.createVpc(props);
@@ -197,6 +231,7 @@ export class StoreNodeFleet extends Construct {
         removalPolicy,
         domain: props.domain,
         certificateArn: tls ? props.certificateArn : undefined,
+        extraNodeEnvironment: props.extraNodeEnvironment,
       });
       this.nodes.push(deployed);
       addresses[node.id] = {
@@ -367,6 +402,7 @@ export class StoreNodeFleet extends Construct {
       removalPolicy: RemovalPolicy;
       domain: string | undefined;
       certificateArn: string | undefined;
+      extraNodeEnvironment: Record<string, string> | undefined;
     },
   ): DeployedStoreNode {
     const { config } = context;
@@ -455,6 +491,7 @@ export class StoreNodeFleet extends Construct {
       // Announce the Elastic IP of the node's load balancer, not the task's changing address.
       WAKUNODE2_NAT: `extip:${eip.attrPublicIp}`,
     };
+    Object.assign(environment, context.extraNodeEnvironment);
     if (context.domain) {
       environment.WAKUNODE2_DNS4_DOMAIN_NAME = `${node.id}.${context.domain}`;
       if (context.certificateArn) {

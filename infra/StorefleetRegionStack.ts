@@ -34,6 +34,11 @@ export interface StorefleetRegionStackProps extends StackProps {
    */
   alarmEmail?: string;
   /**
+   * Further nwaku flags for every node (see StoreNodeFleetProps.extraNodeEnvironment).
+   * @default none
+   */
+  extraNodeEnvironment?: Record<string, string>;
+  /**
    * @default - no subscription to the warnings topic
    */
   notifyEmail?: string;
@@ -69,6 +74,7 @@ export class StorefleetRegionStack extends Stack {
         region: props.region,
         domain: props.domain ?? config.registry.domain,
         certificateArn: props.certificateArn,
+        extraNodeEnvironment: props.extraNodeEnvironment,
         proberSubnets: restProbers.length > 0,
       });
     }

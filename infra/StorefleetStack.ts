@@ -32,6 +32,11 @@ export interface StorefleetStackProps extends StackProps {
    */
   alarmEmail?: string;
   /**
+   * Further nwaku flags for every node (see StoreNodeFleetProps.extraNodeEnvironment).
+   * @default none
+   */
+  extraNodeEnvironment?: Record<string, string>;
+  /**
    * @default - no subscription to the warnings topic
    */
   notifyEmail?: string;
@@ -68,6 +73,7 @@ export class StorefleetStack extends Stack {
         region: props.region,
         domain: props.domain ?? config.registry.domain,
         certificateArn: props.certificateArn,
+        extraNodeEnvironment: props.extraNodeEnvironment,
         proberSubnets: restProbers.length > 0,
       });
     } else if (restProbers.length > 0) {

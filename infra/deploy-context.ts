@@ -23,6 +23,7 @@ export const CONTEXT_KEYS = {
   notifyEmail: 'notifyEmail',
   runbookBaseUrl: 'runbookBaseUrl',
   lambdaEntryOverride: 'lambdaEntryOverride',
+  nwakuEnvironment: 'nwakuEnvironment',
 } as const;
 
 /** Thrown for a context value that cannot be used; names the key, the value and what was expected. */
@@ -48,6 +49,8 @@ export interface DeployContext {
   /** Notified of warnings. */
   notifyEmail: string | undefined;
   runbookBaseUrl: string | undefined;
+  /** Further WAKUNODE2_* flags for every node, e.g. WAKUNODE2_DNS_DISCOVERY_URL. */
+  nwakuEnvironment: Record<string, string>;
   /** One handler file for every function: lets the infrastructure synthesise before the handlers exist. */
   lambdaEntryOverride: string | undefined;
 }
@@ -64,6 +67,29 @@ function optionalString(
     throw new DeployContextError(key, value, expected ?? 'expected a string');
   }
   return value;
+}
+
+/** Reads a context value that is an object of strings, given as an object (cdk.json) or JSON text (-c). */
+function stringRecord(node: Node, key: string, example: string): Record<string, string> {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined || raw === '') return {};
+  let parsed: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new DeployContextError(key, raw, `expected JSON such as ${example}`);
+    }
+  }
+  if (
+    parsed === null ||
+    typeof parsed !== 'object' ||
+    Array.isArray(parsed) ||
+    Object.values(parsed).some((value) => typeof value !== 'string')
+  ) {
+    throw new DeployContextError(key, raw, `expected an object of strings such as ${example}`);
+  }
+  return parsed as Record<string, string>;
 }
 
 export function readDeployContext(node: Node): DeployContext {
@@ -135,6 +161,11 @@ export function readDeployContext(node: Node): DeployContext {
     ),
     runbookBaseUrl: optionalString(node, CONTEXT_KEYS.runbookBaseUrl),
     lambdaEntryOverride: optionalString(node, CONTEXT_KEYS.lambdaEntryOverride),
+    nwakuEnvironment: stringRecord(
+      node,
+      CONTEXT_KEYS.nwakuEnvironment,
+      '{"WAKUNODE2_DNS_DISCOVERY_URL":"enrtree://...@boot.example.org"}',
+    ),
   };
 }
 

@@ -53,6 +53,19 @@ describe('deploy context', () => {
     );
   });
 
+  it('reads extra nwaku flags as JSON text and refuses values that are not strings', () => {
+    const flags = { WAKUNODE2_DNS_DISCOVERY_URL: 'enrtree://KEY@boot.example.org' };
+    assert.deepEqual(
+      contextOf({ nwakuEnvironment: JSON.stringify(flags) }).nwakuEnvironment,
+      flags,
+    );
+    assert.throws(
+      () => contextOf({ nwakuEnvironment: '{"WAKUNODE2_MAX_CONNECTIONS": 50}' }),
+      (error: unknown) =>
+        error instanceof DeployContextError && error.message.includes('object of strings'),
+    );
+  });
+
   it('refuses an unknown control region', () => {
     assert.throws(() => contextOf({ controlRegion: 'eu-west-9' }), DeployContextError);
   });

@@ -278,3 +278,41 @@ describe('secure websockets', () => {
     });
   });
 });
+
+describe('flags the config has no field for', () => {
+  const config = loadFleetConfigFile(EXAMPLE_CONFIG);
+  const nodes = resolveNodes(config).filter((node) => node.region === 'us-east-1');
+  const build = (extraNodeEnvironment: Record<string, string>) => {
+    const stack = new Stack(testApp(), 'Extra', { env: { region: 'us-east-1' } });
+    new StoreNodeFleetConstruct(stack, 'Nodes', {
+      config,
+      nodes,
+      region: 'us-east-1',
+      extraNodeEnvironment,
+    });
+    return Template.fromStack(stack);
+  };
+
+  it('passes extra WAKUNODE2_* flags to every node', () => {
+    const template = build({ WAKUNODE2_DNS_DISCOVERY_URL: 'enrtree://KEY@boot.example.org' });
+    const definitions = resourcesOf(template, 'AWS::ECS::TaskDefinition');
+    assert.equal(definitions.length, nodes.length);
+    for (const definition of definitions) {
+      const nwaku = (definition.Properties.ContainerDefinitions as CfnJson[]).find(
+        (c) => c.Name === 'nwaku',
+      );
+      assert.ok(
+        nwaku.Environment.some(
+          (e: CfnJson) =>
+            e.Name === 'WAKUNODE2_DNS_DISCOVERY_URL' &&
+            e.Value === 'enrtree://KEY@boot.example.org',
+        ),
+      );
+    }
+  });
+
+  it('refuses to override a flag that comes from the config, and anything not WAKUNODE2_*', () => {
+    assert.throws(() => build({ WAKUNODE2_CLUSTER_ID: '1' }), /WAKUNODE2_CLUSTER_ID is refused/);
+    assert.throws(() => build({ PATH: '/tmp' }), /PATH is refused/);
+  });
+});
