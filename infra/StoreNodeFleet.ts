@@ -149,6 +149,8 @@ export class StoreNodeFleet extends Construct {
   readonly database: rds.DatabaseInstance;
   /** SSM parameter with every node's public IP and ports, read by the registry publisher. */
   readonly addressesParameter: ssm.StringParameter;
+  /** Egress for in-VPC probers; present only with `proberSubnets`. */
+  private natInstance: ec2.NatInstanceProviderV2 | undefined;
   /** Subnets for in-VPC probers; present only with `proberSubnets`. */
   readonly proberSubnetSelection: ec2.SubnetSelection | undefined;
 
@@ -197,6 +199,11 @@ export class StoreNodeFleet extends Construct {
       description: 'Probers allowed to call the store nodes REST API',
       allowAllOutbound: true,
     });
+    this.natInstance?.connections.allowFrom(
+      this.probersSecurityGroup,
+      ec2.Port.allTraffic(),
+      'Probers reach the internet through the NAT instance',
+    );
     Validations.of(this.loadBalancerSecurityGroup).acknowledge({
       id: 'AwsSolutions-EC23',
       reason:
@@ -250,6 +257,16 @@ export class StoreNodeFleet extends Construct {
   }
 
   private createVpc(props: StoreNodeFleetProps): ec2.Vpc {
+    this.natInstance = props.proberSubnets
+      ? ec2.NatProvider.instanceV2({
+          instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO),
+          machineImage: ec2.MachineImage.latestAmazonLinux2023({
+            cpuType: ec2.AmazonLinuxCpuType.ARM_64,
+          }),
+          // Nothing may reach the NAT instance but the probers (admitted once their group exists).
+          defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
+        })
+      : undefined;
     const zones = [...new Set(props.nodes.map((node) => node.zone ?? 'a'))].sort();
     // RDS needs a subnet group in two AZs even for a single-AZ instance.
     for (const letter of 'abc') {
@@ -276,15 +293,7 @@ export class StoreNodeFleet extends Construct {
       natGateways: props.proberSubnets ? 1 : 0,
       // A NAT instance (about 3 USD a month) instead of a NAT gateway (about 33 USD a month plus data):
       // only the probers' small amount of traffic goes through it.
-      natGatewayProvider: props.proberSubnets
-        ? ec2.NatProvider.instanceV2({
-            instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.NANO),
-            machineImage: ec2.MachineImage.latestAmazonLinux2023({
-              cpuType: ec2.AmazonLinuxCpuType.ARM_64,
-            }),
-            defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
-          })
-        : undefined,
+      natGatewayProvider: this.natInstance,
       gatewayEndpoints: props.proberSubnets
         ? { DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB } }
         : undefined,

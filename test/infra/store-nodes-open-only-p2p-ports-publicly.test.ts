@@ -97,6 +97,22 @@ describe('the internet reaches only the p2p ports', () => {
     }
   });
 
+  it('lets only the probers use the NAT instance, where probers run inside the VPC', () => {
+    const stack = fleet.stacks.control;
+    const template = fleet.template(stack);
+    template.resourceCountIs('AWS::EC2::Instance', 1);
+    const [natGroup] = resourcesOf(template, 'AWS::EC2::SecurityGroup').filter(
+      (group) => group.Properties.GroupDescription === 'Security Group for NAT instances',
+    );
+    assert.ok(natGroup);
+    const rules = ingressRules(template).filter((rule) => rule.group === natGroup.id);
+    assert.equal(rules.length, 1);
+    assert.equal(rules[0]?.source, logicalId(stack, fleetOf(stack).probersSecurityGroup));
+    for (const region of fleet.stacks.regions.values()) {
+      fleet.template(region).resourceCountIs('AWS::EC2::Instance', 0);
+    }
+  });
+
   it('lets only the store node tasks reach PostgreSQL', () => {
     for (const stack of nodeStacks) {
       const databaseRules = ingressRules(fleet.template(stack)).filter(
