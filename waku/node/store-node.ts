@@ -56,6 +56,10 @@ export const REMOTE_STORE_QUERY_TIMEOUT_MS = 30_000;
 /** Loopback fleets and probers open many connections a second; js-libp2p's default of 5 would refuse them. */
 export const INBOUND_CONNECTIONS_PER_SECOND = 10_000;
 export const MAX_CONNECTIONS = 500;
+/** Streams a client may open on a new connection before the upgrade completes. */
+export const MAX_EARLY_STREAMS = 64;
+/** New mplex streams a connection may open per second before it is cut. */
+export const MPLEX_NEW_STREAMS_PER_SECOND = 1_000;
 const NS_PER_MS = 1_000_000n;
 const RELAYED_MEMORY = 10_000;
 /** How often static peers that are not connected are dialled again. */
@@ -217,8 +221,18 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
       },
       transports: [tcp(), webSockets()],
       connectionEncrypters: [noise()],
-      // nim-libp2p prefers yamux; js-waku browsers still dial with mplex.
-      streamMuxers: [yamux(), mplex()],
+      // nim-libp2p prefers yamux; js-waku browsers still dial with mplex. mplex 12 counts every
+      // inbound stream against `disconnectThreshold` (not only those over the stream limit, as
+      // documented), so its default of 5 a second drops any client that queries a little faster.
+      // Both muxers reset the whole connection when a client opens more than `maxEarlyStreams`
+      // (default 10) streams before the upgrade has finished, as a prober's first burst does.
+      streamMuxers: [
+        yamux({ maxEarlyStreams: MAX_EARLY_STREAMS }),
+        mplex({
+          disconnectThreshold: MPLEX_NEW_STREAMS_PER_SECOND,
+          maxEarlyStreams: MAX_EARLY_STREAMS,
+        } as Parameters<typeof mplex>[0]),
+      ],
       connectionManager: {
         maxConnections: MAX_CONNECTIONS,
         inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND,

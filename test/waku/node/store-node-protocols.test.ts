@@ -116,9 +116,16 @@ describe('store node protocols over loopback libp2p', () => {
       streamMuxers: [mplex()],
     });
     try {
-      const reply = await storeQuery(browserLike, node.websocketAddress, { paginationLimit: 3n });
-      assert.equal(reply.statusCode, 200);
-      assert.equal(reply.messages.length, 3);
+      // Twenty streams at once: mplex's default would cut the connection after five a second.
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          storeQuery(browserLike, node.websocketAddress, { paginationLimit: 3n }),
+        ),
+      );
+      assert.deepEqual(
+        replies.map((reply) => [reply.statusCode, reply.messages.length]),
+        Array.from({ length: 20 }, () => [200, 3]),
+      );
       assert.equal(browserLike.getConnections()[0]?.multiplexer, '/mplex/6.7.0');
     } finally {
       await browserLike.stop();
