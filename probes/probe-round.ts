@@ -118,44 +118,46 @@ async function probeNode(
     work: (signal: AbortSignal) => Promise<Partial<ProbeResult>>,
   ) => probeOnce(deps.clock, input.vantage.id, target.nodeId, kind, timeoutMs, roundSignal, work);
 
+  // REST health does not share the libp2p connection: it runs alongside the whole libp2p chain.
+  const rest = deps.rest;
+  const restUrl = target.restUrl;
+  const healthProbe =
+    input.vantage.reachesRest && restUrl !== undefined && rest !== undefined
+      ? run('health', probe.healthTimeoutMs, async (signal) => {
+          const { statusCode, nodeHealth } = await rest.health(restUrl, { signal });
+          const normalised = normaliseNodeHealth(nodeHealth);
+          if (statusCode !== 200 || normalised !== 'READY') {
+            return {
+              ok: false,
+              errorClass: 'unhealthy',
+              errorMessage: `${restUrl} reports nodeHealth ${normalised} (HTTP ${statusCode})`,
+              statusCode,
+              nodeHealth: normalised,
+            };
+          }
+          return { statusCode, nodeHealth: normalised };
+        })
+      : undefined;
+
   // Ping first: on fresh-dial rounds it opens the connection the other libp2p probes then reuse.
   const fresh = input.round % probe.freshDialEveryRounds === 0;
   const ping = await run('ping', probe.pingTimeoutMs, async (signal) => {
     const { rttMs, freshDial } = await deps.dialer.ping(address, { signal, fresh });
     return { latencyMs: rttMs, freshDial };
   });
-
-  const others: Promise<ProbeResult>[] = [
-    run('metadata', probe.metadataTimeoutMs, async (signal) => {
-      const { clusterId } = await deps.dialer.metadata(address, { signal });
-      if (clusterId !== input.clusterId) {
-        throw new WrongClusterError(input.clusterId, clusterId, address);
-      }
-      return { clusterId };
-    }),
-    run('store', probe.storeTimeoutMs, (signal) => probeFreshness(deps, input, address, signal)),
-  ];
-  if (input.vantage.reachesRest && target.restUrl !== undefined && deps.rest !== undefined) {
-    const rest = deps.rest;
-    const restUrl = target.restUrl;
-    others.push(
-      run('health', probe.healthTimeoutMs, async (signal) => {
-        const { statusCode, nodeHealth } = await rest.health(restUrl, { signal });
-        const normalised = normaliseNodeHealth(nodeHealth);
-        if (statusCode !== 200 || normalised !== 'READY') {
-          return {
-            ok: false,
-            errorClass: 'unhealthy',
-            errorMessage: `${restUrl} reports nodeHealth ${normalised} (HTTP ${statusCode})`,
-            statusCode,
-            nodeHealth: normalised,
-          };
-        }
-        return { statusCode, nodeHealth: normalised };
-      }),
-    );
-  }
-  return [ping, ...(await Promise.all(others))];
+  // Metadata before store, not beside it: a node of another cluster hangs up right after
+  // answering, and a store stream failing on that connection must not take the answer with it.
+  const metadata = await run('metadata', probe.metadataTimeoutMs, async (signal) => {
+    const { clusterId } = await deps.dialer.metadata(address, { signal });
+    if (clusterId !== input.clusterId) {
+      throw new WrongClusterError(input.clusterId, clusterId, address);
+    }
+    return { clusterId };
+  });
+  const store = await run('store', probe.storeTimeoutMs, (signal) =>
+    probeFreshness(deps, input, address, signal),
+  );
+  return healthProbe ? [ping, metadata, store, await healthProbe] : [ping, metadata, store];
 }
 
 /** Age of the newest message the node holds for the fleet's topics within the freshness window. */
