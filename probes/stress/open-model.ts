@@ -28,6 +28,10 @@ export interface OpenModelOptions {
   onProgress?: (progress: OpenModelProgress) => void;
   /** Stops the run early (e.g. Ctrl-C); the outcome then says `aborted` with this reason. */
   signal?: AbortSignal;
+  /** Called once, at once, when the run aborts (error budget or signal); lets sibling generators stop too. */
+  onAbort?: (reason: string) => void;
+  /** Shifts every intended send time; generators sharing one rate interleave their requests with it. */
+  phaseMs?: number;
 }
 
 export interface OpenModelProgress {
@@ -100,20 +104,22 @@ export function runOpenModel(options: OpenModelOptions): Promise<OpenModelOutcom
   let inFlight = 0;
   let next = 0;
   let lastAnswerAt = 0;
-  const startAt = now();
+  const runStartedAt = now();
+  const startAt = runStartedAt + (options.phaseMs ?? 0);
 
   const abort = (reason: string) => {
     if (outcome.aborted) return;
     outcome.aborted = true;
     outcome.abortReason = reason;
     runController.abort(new Error(reason));
+    options.onAbort?.(reason);
   };
   const onExternalAbort = () => abort(`stopped: ${String(options.signal?.reason ?? 'aborted')}`);
   if (options.signal?.aborted) onExternalAbort();
   options.signal?.addEventListener('abort', onExternalAbort, { once: true });
 
   const progress = (): OpenModelProgress => ({
-    elapsedMs: now() - startAt,
+    elapsedMs: now() - runStartedAt,
     durationMs: options.durationMs,
     scheduled,
     sent: outcome.sent,
@@ -134,7 +140,7 @@ export function runOpenModel(options: OpenModelOptions): Promise<OpenModelOutcom
       if (progressTimer) clearInterval(progressTimer);
       options.signal?.removeEventListener('abort', onExternalAbort);
       outcome.notSent = scheduled - next;
-      outcome.elapsedMs = Math.max(lastAnswerAt, now()) - startAt;
+      outcome.elapsedMs = Math.max(lastAnswerAt, now()) - runStartedAt;
       options.onProgress?.(progress());
       resolve(outcome);
     };

@@ -140,16 +140,19 @@ export async function runStress(
   }
   const requestTimeoutMs = request.requestTimeoutMs ?? DEFAULT_STRESS_REQUEST_TIMEOUT_MS;
   const startedAtMs = Math.floor(deps.clock.nowMs());
-  const outcome = await runOpenModel({
+  const load = {
     ratePerSecond: request.ratePerSecond,
     durationMs: request.durationSeconds * 1000,
     maxInFlight: request.connections,
     requestTimeoutMs,
     errorBudget: settings.errorBudget,
-    send: (signal) => deps.target.send(signal),
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
-  });
+  };
+  const { target } = deps;
+  const outcome = target.runLoad
+    ? await target.runLoad(load)
+    : await runOpenModel({ ...load, send: (signal) => target.send(signal) });
 
   const latency = outcome.latency.percentiles();
   const elapsedSeconds = Math.max(outcome.elapsedMs, request.durationSeconds * 1000) / 1000;

@@ -8,6 +8,7 @@ import {
   StoreError,
 } from '../../waku/errors.ts';
 import { STORE_STATUS } from '../../waku/protocols.ts';
+import type { OpenModelOptions, OpenModelOutcome } from './open-model.ts';
 
 /** Only the start of a REST store answer is kept: enough for its status code, never the whole page. */
 const REST_STATUS_SCAN_BYTES = 512;
@@ -19,6 +20,8 @@ export interface StressTarget {
   send(signal: AbortSignal): Promise<void>;
   /** Closes pooled connections. */
   close(): Promise<void>;
+  /** Runs a whole load itself (e.g. across worker threads) instead of calling send() per request. */
+  runLoad?(load: Omit<OpenModelOptions, 'send'>): Promise<OpenModelOutcome>;
 }
 
 /** The libp2p call stress makes; waku/client's ProbeDialer satisfies it. */
