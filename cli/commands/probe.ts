@@ -326,6 +326,8 @@ interface StressOptions {
   report?: string;
   nodeId?: string;
   requestTimeout?: string;
+  workers?: string;
+  calibrate?: boolean;
   config?: string;
   clusterId?: string;
   shard?: string[];
@@ -407,6 +409,32 @@ async function progressReporter(scheduled: number): Promise<{
     },
     stop: () => {},
   };
+}
+
+async function calibrate(options: StressOptions & { json?: boolean }): Promise<void> {
+  const workers =
+    options.workers === undefined ? 0 : parsePositiveInteger(options.workers, '--workers');
+  const connections = parsePositiveInteger(options.connections ?? '50', '--connections');
+  const durationSeconds = parseDurationSeconds(options.duration ?? '3s', '--duration');
+  const { measureGeneratorCapacity } = await import('../../probes/stress/generator-capacity.ts');
+  const { systemClock } = await import('../../probes/clock.ts');
+  const capacity = await measureGeneratorCapacity({
+    workers,
+    connections,
+    durationSeconds,
+    clock: systemClock,
+    onStep: (step) => {
+      if (options.json) return;
+      console.error(
+        `${step.targetRatePerSecond}/s: answered ${step.achievedRatePerSecond.toFixed(0)}/s, dropped ${step.dropped}, late ${step.lateSends}, p50 ${step.p50Ms.toFixed(2)} ms, p99 ${step.p99Ms.toFixed(2)} ms${step.keptUp ? '' : ' (fell behind)'}`,
+      );
+    },
+  });
+  console.log(
+    options.json
+      ? JSON.stringify(capacity, null, 2)
+      : `generator ceiling: ${capacity.maxRatePerSecond}/s over REST with ${workers === 0 ? 'this thread' : `${workers} worker threads`} and ${connections} connections`,
+  );
 }
 
 export function registerProbeCommands(program: Command): void {
@@ -508,9 +536,21 @@ export function registerProbeCommands(program: Command): void {
     .option('--cluster-id <n>', `cluster id without a config (default ${DEFAULT_CLUSTER_ID})`)
     .option('--shard <n>', 'shard the fleet relays (repeatable)', collect)
     .option('--content-topic <topic>', 'content topic to query (repeatable)', collect)
+    .option(
+      '--workers <n>',
+      'REST only: generate the load in N worker threads (default: as many as the rate needs)',
+    )
+    .option(
+      '--calibrate',
+      "measure this machine's own generator ceiling against a canned loopback server instead",
+    )
     .option('--json', 'print the full report as JSON')
     .option('--report <file>', 'write a self-contained HTML report here')
     .action(async (options: StressOptions) => {
+      if (options.calibrate) {
+        await calibrate(options);
+        return;
+      }
       const flags = parseStressFlags(options);
       const settings = await resolveProbeSettings(options);
       const { runStress, checkStressLimits } = await import('../../probes/stress/run-stress.ts');
@@ -561,9 +601,20 @@ export function registerProbeCommands(program: Command): void {
       let report: StressReport;
       try {
         if (options.rest) {
-          const target = targets.restStressTarget(flags.target, query, {
-            connections: flags.connections,
-          });
+          const { restWorkersStressTarget, workersFor } = await import(
+            '../../probes/stress/worker-load.ts'
+          );
+          const workers =
+            options.workers === undefined
+              ? workersFor(flags.ratePerSecond)
+              : parsePositiveInteger(options.workers, '--workers');
+          const target =
+            workers > 1
+              ? restWorkersStressTarget(flags.target, query, {
+                  connections: flags.connections,
+                  workers,
+                })
+              : targets.restStressTarget(flags.target, query, { connections: flags.connections });
           try {
             report = await run(target);
           } finally {
