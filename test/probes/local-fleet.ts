@@ -1,10 +1,9 @@
-// A few local store nodes on loopback with their fault endpoints, for the probes' acceptance tests.
+// Local store nodes on loopback, each in its own process, with their fault endpoints, for the probes' acceptance tests.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProbeConfig } from '../../fleet/config.ts';
 import type { ProbeTarget } from '../../probes/probe-round.ts';
-import { type StoreNodeHandle, startStoreNode } from '../../waku/node/store-node.ts';
 import { pubsubTopic } from '../../waku/protocols.ts';
 
 export const CLUSTER_ID = 16;
@@ -13,59 +12,6 @@ export const PUBSUB_TOPIC = pubsubTopic(CLUSTER_ID, SHARD);
 export const CONTENT_TOPIC = '/storefleet/1/probe/proto';
 const ADMIN_TOKEN = 'probes-acceptance-token';
 const ADMIN_TIMEOUT_MS = 5000;
-
-export interface FleetNode {
-  nodeId: string;
-  node: StoreNodeHandle;
-  target: ProbeTarget;
-  /** Sets faults through the node's admin endpoint, as an operator or chaos test would. */
-  setFaults(settings: Record<string, unknown>): Promise<void>;
-}
-
-export interface LocalFleet {
-  nodes: FleetNode[];
-  clearFaults(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** Starts one node per entry; `clusterId` differs only for a deliberately misconfigured node. */
-export async function startLocalFleet(
-  specs: readonly { name: string; clusterId?: number }[],
-): Promise<LocalFleet> {
-  const dirs: string[] = [];
-  const nodes = await Promise.all(
-    specs.map(async (spec, index): Promise<FleetNode> => {
-      const dataDir = await mkdtemp(join(tmpdir(), 'storefleet-probes-'));
-      dirs.push(dataDir);
-      const clusterId = spec.clusterId ?? CLUSTER_ID;
-      const node = await startStoreNode({
-        dataDir,
-        clusterId,
-        shards: [SHARD],
-        adminToken: ADMIN_TOKEN,
-        seed: index + 1,
-        log: () => {},
-      });
-      const nodeId = `store-0${index + 1}.${spec.name}.storefleet.test`;
-      return {
-        nodeId,
-        node,
-        target: { nodeId, multiaddr: node.tcpAddress, restUrl: node.restUrl },
-        setFaults: (settings) => admin(node.restUrl, 'POST', settings),
-      };
-    }),
-  );
-  return {
-    nodes,
-    clearFaults: async () => {
-      await Promise.all(nodes.map(({ node }) => admin(node.restUrl, 'DELETE')));
-    },
-    stop: async () => {
-      await Promise.all(nodes.map(({ node }) => node.stop()));
-      await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-    },
-  };
-}
 
 async function admin(restUrl: string, method: 'POST' | 'DELETE', body?: unknown): Promise<void> {
   const response = await fetch(`${restUrl}/admin/v1/faults`, {
@@ -78,15 +24,18 @@ async function admin(restUrl: string, method: 'POST' | 'DELETE', body?: unknown)
   if (!response.ok) throw new Error(`faults ${method} failed: ${response.status} ${text}`);
 }
 
-/** Short timeouts so that a stalled node costs the suite well under a second per round. */
+/**
+ * Short timeouts so that a stalled node costs the suite a few seconds per round, yet long
+ * enough for fresh secp256k1 dials (pure JavaScript) on a 2-core machine busy with other suites.
+ */
 export function fastProbeConfig(overrides: Partial<ProbeConfig> = {}): ProbeConfig {
   return {
     intervalSeconds: 5,
-    pingTimeoutMs: 500,
-    metadataTimeoutMs: 500,
-    storeTimeoutMs: 500,
-    healthTimeoutMs: 500,
-    roundDeadlineMs: 900,
+    pingTimeoutMs: 3000,
+    metadataTimeoutMs: 3000,
+    storeTimeoutMs: 3000,
+    healthTimeoutMs: 3000,
+    roundDeadlineMs: 3500,
     concurrency: 8,
     freshDialEveryRounds: 4,
     freshnessWindowSeconds: 300,
@@ -105,7 +54,7 @@ export interface ChildStoreNode {
   restUrl: string;
   setFaults(settings: Record<string, unknown>): Promise<void>;
   clearFaults(): Promise<void>;
-  publish(contentTopic: string, payload: Uint8Array): Promise<void>;
+  publish(contentTopic: string, payload: Uint8Array, timestampNs?: bigint): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -113,7 +62,10 @@ export interface ChildStoreNode {
  * A store node in its own process (`storefleet node run`), as in the local runtime: the load
  * generator's measurements then do not share an event loop with the node it measures.
  */
-export async function startChildStoreNode(name: string): Promise<ChildStoreNode> {
+export async function startChildStoreNode(
+  name: string,
+  options: { index?: number; clusterId?: number } = {},
+): Promise<ChildStoreNode> {
   const { spawn } = await import('node:child_process');
   const { createInterface } = await import('node:readline');
   const { restPublish } = await import('../../waku/client/rest.ts');
@@ -127,7 +79,7 @@ export async function startChildStoreNode(name: string): Promise<ChildStoreNode>
       '--data-dir',
       dataDir,
       '--cluster',
-      String(CLUSTER_ID),
+      String(options.clusterId ?? CLUSTER_ID),
       '--shards',
       String(SHARD),
       '--admin-token',
@@ -158,18 +110,18 @@ export async function startChildStoreNode(name: string): Promise<ChildStoreNode>
       reject(new Error(`node ${name} exited with ${code} before it was ready`));
     });
   });
-  const nodeId = `store-01.${name}.storefleet.test`;
+  const nodeId = `store-0${(options.index ?? 0) + 1}.${name}.storefleet.test`;
   return {
     nodeId,
     target: { nodeId, multiaddr: ready.tcpAddress, restUrl: ready.restUrl },
     restUrl: ready.restUrl,
     setFaults: (settings) => admin(ready.restUrl, 'POST', settings),
     clearFaults: () => admin(ready.restUrl, 'DELETE'),
-    publish: (contentTopic, payload) =>
+    publish: (contentTopic, payload, timestampNs) =>
       restPublish(
         ready.restUrl,
-        PUBSUB_TOPIC,
-        { contentTopic, payload },
+        pubsubTopic(options.clusterId ?? CLUSTER_ID, SHARD),
+        { contentTopic, payload, ...(timestampNs === undefined ? {} : { timestampNs }) },
         { signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) },
       ),
     stop: async () => {
@@ -177,6 +129,35 @@ export async function startChildStoreNode(name: string): Promise<ChildStoreNode>
       child.kill('SIGTERM');
       await exited;
       await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Several nodes at once; `clusterId` differs only for a deliberately misconfigured node. */
+export async function startChildFleet(
+  specs: readonly { name: string; clusterId?: number }[],
+): Promise<{ nodes: ChildStoreNode[]; clearFaults(): Promise<void>; stop(): Promise<void> }> {
+  const settled = await Promise.allSettled(
+    specs.map((spec, index) =>
+      startChildStoreNode(spec.name, {
+        index,
+        ...(spec.clusterId === undefined ? {} : { clusterId: spec.clusterId }),
+      }),
+    ),
+  );
+  const nodes = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(nodes.map((node) => node.stop()));
+    throw failed.reason;
+  }
+  return {
+    nodes,
+    clearFaults: async () => {
+      await Promise.all(nodes.map((node) => node.clearFaults()));
+    },
+    stop: async () => {
+      await Promise.all(nodes.map((node) => node.stop()));
     },
   };
 }
