@@ -49,6 +49,8 @@ export const PING_PAYLOAD_BYTES = 32;
 export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 16;
 /** Pages storeQueryPages follows unless told otherwise. */
 export const DEFAULT_MAX_PAGES = 1000;
+/** Bytes a peer may send after its reply before the stream is reset. */
+const TRAILING_BYTES_TOLERATED = 64 * 1024;
 /** Connection close waits this long for a graceful goodbye before aborting. */
 const CLOSE_GRACE_MS = 1000;
 /**
@@ -176,7 +178,14 @@ async function readReply(
   options: { address: string; what: string; maxBytes: number; signal: AbortSignal },
 ): Promise<Uint8Array> {
   try {
-    return await readLengthPrefixed(stream, { maxBytes: options.maxBytes, signal: options.signal });
+    const reply = await readLengthPrefixed(stream, {
+      maxBytes: options.maxBytes,
+      signal: options.signal,
+    });
+    // Nothing may follow the reply: bytes a peer keeps sending now pile up unread in the stream's
+    // buffer (4 MiB by default) until libp2p resets it, so shrink that buffer to a token size.
+    stream.maxReadBufferLength = TRAILING_BYTES_TOLERATED;
+    return reply;
   } catch (error) {
     if (!(error instanceof WireFormatError)) throw error;
     if (connection.status !== 'open' || stream.status === 'reset') {
