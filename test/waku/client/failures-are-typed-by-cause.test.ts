@@ -12,7 +12,7 @@ import {
 
 const ADDRESS = '/ip4/127.0.0.1/tcp/60000/p2p/16Uiu2HAmExample';
 const DEADLINE_MS = 50;
-const MARGIN_MS = 100;
+const MARGIN_MS = 300;
 
 function named(name: string, message: string, extra: Record<string, unknown> = {}): Error {
   return Object.assign(new Error(message), { name }, extra);

@@ -18,10 +18,13 @@ import { type LoopbackServer, startRawHttp } from './loopback-http.ts';
 
 const CLUSTER_ID = 16;
 const DEADLINE_MS = 400;
-/** Floods move up to a megabyte through noise first: a deadline a loaded machine keeps. */
-const FLOOD_DEADLINE_MS = 3000;
+/**
+ * For calls that must fail fast with a type other than timeout: floods move up to a megabyte
+ * through noise, and a first call dials; a deadline a loaded machine keeps.
+ */
+const GENEROUS_DEADLINE_MS = 3000;
 /** Timer and event-loop slack allowed past a deadline on a loaded 2-core machine. */
-const MARGIN_MS = 150;
+const MARGIN_MS = 300;
 const OFFERED_BYTES = 50 * 1024 * 1024;
 const CAP_BYTES = 1024 * 1024;
 /** Growth allowed while a peer offers 50 MB against a 1 MiB cap: the cap plus transport buffers. */
@@ -111,13 +114,13 @@ describe('hostile libp2p peers end in typed errors', () => {
           { signal, maxResponseBytes: CAP_BYTES },
         ),
       BadResponseError,
-      FLOOD_DEADLINE_MS,
+      GENEROUS_DEADLINE_MS,
     );
 
     // Assess
     const growth = memoryInUse() - before;
     assert.ok(growth < MAX_MEMORY_GROWTH_BYTES, `memory grew by ${growth} bytes`);
-    assert.ok(elapsedMs < FLOOD_DEADLINE_MS);
+    assert.ok(elapsedMs < GENEROUS_DEADLINE_MS);
     assert.ok(
       flooding.bytesSent() < CAP_BYTES + MAX_IN_FLIGHT_BYTES,
       `the peer got ${flooding.bytesSent()} bytes out`,
@@ -140,7 +143,7 @@ describe('hostile libp2p peers end in typed errors', () => {
           },
         ),
       BadResponseError,
-      FLOOD_DEADLINE_MS,
+      GENEROUS_DEADLINE_MS,
     );
 
     // Assess: the 0x0a filler decodes as a protobuf whose request id is not ours.
@@ -172,6 +175,7 @@ describe('hostile libp2p peers end in typed errors', () => {
     await assertTypedWithinDeadline(
       (signal) => dialer.storeQuery(garbled.tcpAddress, { includeData: true }, { signal }),
       BadResponseError,
+      GENEROUS_DEADLINE_MS,
     );
     const { rttMs } = await dialer.ping(garbled.tcpAddress, { signal: AbortSignal.timeout(2000) });
     assert.ok(rttMs >= 0);
@@ -247,6 +251,7 @@ describe('hostile REST servers end in typed errors', () => {
       (signal) =>
         restStoreQuery(server.url, { includeData: true }, { signal, maxResponseBytes: CAP_BYTES }),
       BadResponseError,
+      GENEROUS_DEADLINE_MS,
     );
 
     // Assess

@@ -8,9 +8,9 @@ import { CLUSTER_ID, type LocalNode, PUBSUB_TOPIC, SHARD, startLocalNode } from 
 
 const DEADLINE_MS = 400;
 /** Timer and event-loop slack allowed past a deadline on a loaded 2-core machine. */
-const MARGIN_MS = 150;
+const MARGIN_MS = 300;
 const LATENCY_MS = 150;
-/** Room for the injected latency plus a query on a loaded machine. */
+/** For outcomes other than timeouts: room for injected latency or a dial on a loaded machine. */
 const SLOW_ANSWER_DEADLINE_MS = 2000;
 const QUERY = { includeData: true, pubsubTopic: PUBSUB_TOPIC, pageSize: 5 } as const;
 
@@ -94,11 +94,12 @@ describe('faults of the local store node produce typed errors within the deadlin
 
   it('503 store answers are StoreError 503', async () => {
     await local.setFaults({ storeErrorRate: 1, storeErrorCode: 503 });
-    const { outcome, elapsedMs } = await timed((signal) =>
-      dialer.storeQuery(local.node.tcpAddress, QUERY, { signal }),
+    const { outcome, elapsedMs } = await timed(
+      (signal) => dialer.storeQuery(local.node.tcpAddress, QUERY, { signal }),
+      SLOW_ANSWER_DEADLINE_MS,
     );
     assert.ok(outcome instanceof StoreError && outcome.statusCode === 503, String(outcome));
-    assertWithinDeadline(elapsedMs);
+    assertWithinDeadline(elapsedMs, SLOW_ANSWER_DEADLINE_MS);
   });
 
   it('429 store answers are RateLimitedError over libp2p and REST', async () => {
@@ -107,9 +108,9 @@ describe('faults of the local store node produce typed errors within the deadlin
       (signal: AbortSignal) => dialer.storeQuery(local.node.tcpAddress, QUERY, { signal }),
       (signal: AbortSignal) => restStoreQuery(local.node.restUrl, QUERY, { signal }),
     ]) {
-      const { outcome, elapsedMs } = await timed(call);
+      const { outcome, elapsedMs } = await timed(call, SLOW_ANSWER_DEADLINE_MS);
       assert.ok(outcome instanceof RateLimitedError && outcome.statusCode === 429, String(outcome));
-      assertWithinDeadline(elapsedMs);
+      assertWithinDeadline(elapsedMs, SLOW_ANSWER_DEADLINE_MS);
     }
   });
 
@@ -129,20 +130,25 @@ describe('faults of the local store node produce typed errors within the deadlin
   it('a crash fails the query in flight and refuses the next call, within the deadline', async () => {
     // Prepare: a query held by a stall is in flight when the node crashes.
     await local.setFaults({ stall: true });
-    const inFlight = timed((signal) => dialer.storeQuery(local.node.tcpAddress, QUERY, { signal }));
+    // Its deadline is far off, so only the crash can end it early.
+    const inFlight = timed(
+      (signal) => dialer.storeQuery(local.node.tcpAddress, QUERY, { signal }),
+      SLOW_ANSWER_DEADLINE_MS,
+    );
 
     // Act
     await local.setFaults({ crash: true });
     const failed = await inFlight;
-    const next = await timed((signal) =>
-      dialer.ping(local.node.tcpAddress, { signal, fresh: true }),
+    const next = await timed(
+      (signal) => dialer.ping(local.node.tcpAddress, { signal, fresh: true }),
+      SLOW_ANSWER_DEADLINE_MS,
     );
 
     // Assess
     for (const { outcome, elapsedMs } of [failed, next]) {
       assert.ok(outcome instanceof WakuError, String(outcome));
       assert.equal(outcome.errorClass, 'refused', String(outcome));
-      assertWithinDeadline(elapsedMs);
+      assert.ok(elapsedMs < SLOW_ANSWER_DEADLINE_MS, `took ${elapsedMs} ms: the deadline ended it`);
     }
   });
 });
