@@ -56,6 +56,8 @@ export const REMOTE_STORE_QUERY_TIMEOUT_MS = 30_000;
 /** Loopback fleets and probers open many connections a second; js-libp2p's default of 5 would refuse them. */
 export const INBOUND_CONNECTIONS_PER_SECOND = 10_000;
 export const MAX_CONNECTIONS = 500;
+/** Concurrent store queries one connection may have open. */
+export const MAX_STORE_STREAMS_PER_CONNECTION = 64;
 /** Streams a client may open on a new connection before the upgrade completes. */
 export const MAX_EARLY_STREAMS = 64;
 /** New mplex streams a connection may open per second before it is cut. */
@@ -264,12 +266,10 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
   relay.protocols.splice(0, relay.protocols.length, RELAY_PROTOCOL);
 
   const handlerContext = { faults, log };
-  await libp2p.handle(PING_PROTOCOL, pingHandler(handlerContext), {
-    runOnLimitedConnection: false,
-  });
+  await libp2p.handle(PING_PROTOCOL, pingHandler(handlerContext));
   await libp2p.handle(METADATA_PROTOCOL, metadataHandler({ ...handlerContext, clusterId, shards }));
   await libp2p.handle(STORE_QUERY_PROTOCOL, storeQueryHandler({ ...handlerContext, archive }), {
-    maxInboundStreams: 64,
+    maxInboundStreams: MAX_STORE_STREAMS_PER_CONNECTION,
   });
 
   for (const topic of topics) {
@@ -302,7 +302,16 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
     }
   });
 
-  await libp2p.start();
+  try {
+    await libp2p.start();
+  } catch (error) {
+    archive.close();
+    await Promise.resolve(libp2p.stop()).catch(() => {});
+    throw new Error(
+      `libp2p could not listen on ${host} (tcp ${options.tcpPort ?? 'any'}, ws ${options.websocketPort ?? 'any'}): ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
   for (const topic of topics) relay.subscribe(topic);
 
   const peerId = libp2p.peerId.toString();
