@@ -29,8 +29,9 @@ function niceCeiling(value: number): number {
 export function percentilePlotSvg(points: readonly PercentilePoint[], sloP99Ms?: number): string {
   const innerWidth = PLOT_WIDTH - MARGIN.left - MARGIN.right;
   const innerHeight = PLOT_HEIGHT - MARGIN.top - MARGIN.bottom;
-  const highest = Math.max(1, ...points.map((p) => p.latencyMs), sloP99Ms ?? 0);
-  const yMax = niceCeiling(highest);
+  // Scaled to the measurements: an SLO far above them would flatten the curve, so it is only noted.
+  const highest = Math.max(1, ...points.map((p) => p.latencyMs));
+  const yMax = niceCeiling(highest * 1.1);
   const x = (percentile: number) =>
     MARGIN.left + (nines(percentile) / MAX_POINT_NINES) * innerWidth;
   const y = (ms: number) => MARGIN.top + innerHeight - (ms / yMax) * innerHeight;
@@ -63,7 +64,11 @@ export function percentilePlotSvg(points: readonly PercentilePoint[], sloP99Ms?:
   parts.push(
     `<text x="${MARGIN.left + innerWidth / 2}" y="${PLOT_HEIGHT - 6}" font-size="12" text-anchor="middle">percentile (from intended send time)</text>`,
   );
-  if (sloP99Ms !== undefined) {
+  if (sloP99Ms !== undefined && sloP99Ms > yMax) {
+    parts.push(
+      `<text x="${MARGIN.left + innerWidth - 4}" y="${MARGIN.top + 14}" font-size="11" text-anchor="end" fill="#c0392b">SLO p99 ${sloP99Ms} ms (above this scale)</text>`,
+    );
+  } else if (sloP99Ms !== undefined) {
     const py = y(sloP99Ms).toFixed(1);
     parts.push(
       `<line x1="${MARGIN.left}" y1="${py}" x2="${MARGIN.left + innerWidth}" y2="${py}" stroke="#c0392b" stroke-dasharray="6 4"/>`,
@@ -116,6 +121,7 @@ export function renderStressReportHtml(report: StressReport): string {
 <title>Stress report: ${escapeHtml(summary.nodeId)}</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
+h1 { overflow-wrap: anywhere; }
 table { border-collapse: collapse; margin: 1rem 0; }
 th, td { text-align: left; padding: 0.2rem 1rem 0.2rem 0; border-bottom: 1px solid #eee; }
 th { font-weight: 600; }

@@ -191,7 +191,10 @@ export async function runStress(
     cancelled: outcome.cancelled,
     notSent: outcome.notSent,
     errorsByClass: outcome.errorsByClass,
-    sentRatePerSecond: outcome.sent / elapsedSeconds,
+    // Sends stop at the end of the requested duration (or at an abort); answers may come later.
+    sentRatePerSecond:
+      outcome.sent /
+      (outcome.aborted ? Math.max(outcome.elapsedMs / 1000, 0.001) : request.durationSeconds),
     elapsedMs: outcome.elapsedMs,
     latency,
     successLatency: outcome.successLatency.percentiles(),

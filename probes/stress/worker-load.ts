@@ -9,7 +9,7 @@ import { restStressTarget, type StressTarget } from './stress-targets.ts';
 import type { WorkerLoadRequest, WorkerMessage } from './worker-protocol.ts';
 
 const WORKER_ENTRY = new URL('./rest-load-worker.ts', import.meta.url);
-/** One generator thread keeps up with roughly this many REST requests a second on one core (see probes/README). */
+/** One generator thread keeps up with roughly this many REST requests a second (`storefleet stress --calibrate` measures it). */
 export const REQUESTS_PER_SECOND_PER_WORKER = 5000;
 
 /** Worker threads a REST load of `ratePerSecond` needs: enough to keep up, never more than the cores. */
