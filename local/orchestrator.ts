@@ -65,6 +65,8 @@ const FLAP_HEALTHY_ROUNDS = 2;
 const RECENT_EVENTS = 200;
 /** TasksBelowDesired waits this many rounds beyond a drain and replacement, so that routine repairs do not page. */
 const TASKS_BELOW_DESIRED_GRACE_ROUNDS = 3;
+/** First dials share the CPU with six starting nodes: give them far longer than a probe. */
+const WARM_UP_TIMEOUT_MS = 10_000;
 const NODE_SETTINGS = { ports: 'runtime.ports', operatorDrained: 'operator.drained' } as const;
 
 export interface OrchestratorOptions {
@@ -262,6 +264,7 @@ export class Orchestrator implements FleetControl {
         }),
       })),
     );
+    await this.#warmUp();
     this.#traffic = new TrafficGenerator({
       contentTopics: this.config.probe.contentTopics,
       ratePerSecond: this.#options.trafficRatePerSecond ?? DEFAULT_TRAFFIC_RATE_PER_SECOND,
@@ -278,6 +281,21 @@ export class Orchestrator implements FleetControl {
     );
     this.#scheduleRound(0);
     this.#scheduleCompleteness();
+  }
+
+  /**
+   * Opens every prober's connection to every node before the first round: eighteen simultaneous
+   * first dials would otherwise time out together and read as blind probers at each start.
+   */
+  async #warmUp(): Promise<void> {
+    const targets = this.#targets();
+    await Promise.allSettled(
+      this.#probers.flatMap((prober) =>
+        targets.map((target) =>
+          prober.dialer.ping(target.multiaddr, { signal: AbortSignal.timeout(WARM_UP_TIMEOUT_MS) }),
+        ),
+      ),
+    );
   }
 
   async #listen(): Promise<Server> {

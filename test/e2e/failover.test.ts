@@ -1,14 +1,20 @@
 // End to end on one running six-node fleet: a killed node leaves and rejoins fleets.json, a blind prober drains nothing,
 // a history hole lowers one node only, a flapping node waits longer, and half the fleet dying never empties the registry.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fleetReputations } from '../../fleet/controller.ts';
 import type { FleetSnapshot } from '../../local/api.ts';
 import { Orchestrator } from '../../local/orchestrator.ts';
-import { fastFleetConfig, PROBE_INTERVAL_MS, RegistryWatcher, waitFor } from './fleet-harness.ts';
+import {
+  fastFleetConfig,
+  PROBE_INTERVAL_MS,
+  RegistryWatcher,
+  waitFor,
+  waitForSettledFleet,
+} from './fleet-harness.ts';
 
 const config = fastFleetConfig(6);
 const ids = config.nodes.map((node) => node.id);
@@ -34,7 +40,7 @@ before(async () => {
     port: 0,
     intervalMs: PROBE_INTERVAL_MS,
     completenessIntervalMs: 2 * PROBE_INTERVAL_MS,
-    trafficRatePerSecond: 10,
+    trafficRatePerSecond: 5,
     log: (line) => consoleLines.push(line),
   });
   fleet.subscribe((update) => {
@@ -46,9 +52,12 @@ before(async () => {
     'the first registry version with all six nodes',
     () => watcher.latest?.listed.length === 6,
   );
+  await waitForSettledFleet(fleet);
 });
 
 after(async () => {
+  // The fleet's console, kept for whoever investigates a failure.
+  writeFileSync(join(tmpdir(), 'storefleet-e2e-failover.log'), `${consoleLines.join('\n')}\n`);
   await watcher?.stop();
   await fleet?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -65,9 +74,14 @@ function events(name: string, nodeId?: string) {
 }
 
 async function allBackAndListed(timeoutMs = 40_000): Promise<void> {
+  // The controller's state first: the snapshot and the served file lag it by the rest of a round.
   await waitFor(
-    'all six nodes listed again',
-    () => watcher.latest?.listed.length === 6 && listedInState().length === 6,
+    'all six nodes active and listed again',
+    () =>
+      Object.values(fleet.state.nodes).every((node) => node.status === 'active') &&
+      fleet.state.listedNodeIds.length === 6 &&
+      listedInState().length === 6 &&
+      watcher.latest?.listed.length === 6,
     timeoutMs,
   );
 }
@@ -141,10 +155,13 @@ describe('a hole in one archive', () => {
       40_000,
     );
     const after = reputation();
-    for (const id of ids.filter((id) => id !== holed && listedInState().includes(id))) {
-      const rep = after.get(id);
-      assert.ok((rep?.completeness ?? 0) >= 0.95, `${id} completeness ${rep?.completeness}`);
-      assert.ok((rep?.completeness ?? 0) > (after.get(holed)?.completeness ?? 1));
+    const holedCompleteness = after.get(holed)?.completeness ?? 1;
+    for (const id of ids.filter((id) => id !== holed)) {
+      // A node that was down earlier (the killed one) may still be recovering: compare with its own baseline.
+      const was = before.get(id)?.completeness ?? 1;
+      const now = after.get(id)?.completeness ?? 0;
+      assert.ok(now >= was - 0.05, `${id} completeness went from ${was} to ${now}`);
+      assert.ok(now > holedCompleteness, `${id} ${now} vs the hole's ${holedCompleteness}`);
     }
     await fleet.chaos({ action: 'clear', target: holed });
   });

@@ -5,7 +5,7 @@ import { type FleetConfig, parseFleetConfig } from '../../fleet/config.ts';
 import { parseFleetsJsonBytes, verifyRegistrySignature } from '../../fleet/registry/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-export const PROBE_INTERVAL_MS = 1000;
+export const PROBE_INTERVAL_MS = 1250;
 
 /**
  * The example fleet with every timing scaled to a 1 s probe interval, so that scenarios take
@@ -19,11 +19,15 @@ export function fastFleetConfig(nodeCount = 6): FleetConfig {
     probe: {
       ...example.probe,
       intervalSeconds: PROBE_INTERVAL_MS / 1000,
-      pingTimeoutMs: 500,
-      metadataTimeoutMs: 500,
-      storeTimeoutMs: 700,
-      healthTimeoutMs: 500,
-      roundDeadlineMs: 800,
+      // Generous for loopback: two test files may each run a fleet on the same two cores.
+      pingTimeoutMs: 1000,
+      metadataTimeoutMs: 1000,
+      storeTimeoutMs: 1100,
+      healthTimeoutMs: 1000,
+      roundDeadlineMs: 1150,
+      // Fresh secp256k1 dials to every node at once cost a CPU burst that, on a loaded test
+      // machine, reads as a blind prober; reused connections measure liveness the same way.
+      freshDialEveryRounds: 1000,
       freshnessWindowSeconds: 30,
     },
     completeness: { ...example.completeness, intervalSeconds: 2, windowSeconds: 3, lagSeconds: 1 },
@@ -33,6 +37,33 @@ export function fastFleetConfig(nodeCount = 6): FleetConfig {
       probationRounds: 3,
     },
   });
+}
+
+/**
+ * Waits until `rounds` consecutive rounds passed with no probe failing and no alarm raised: the
+ * starting burst (nodes, dials, meshes) is over and a scenario's effects are its own.
+ */
+export async function waitForSettledFleet(
+  fleet: {
+    snapshot(): { round: number; activeAlarms: string[]; nodes: { lastError: string | null }[] };
+  },
+  rounds = 2,
+  timeoutMs = 30_000,
+): Promise<void> {
+  let cleanSince: number | undefined;
+  await waitFor(
+    `${rounds} clean rounds`,
+    () => {
+      const snapshot = fleet.snapshot();
+      const clean =
+        snapshot.activeAlarms.length === 0 &&
+        snapshot.nodes.every((node) => node.lastError === null);
+      if (!clean) cleanSince = undefined;
+      else cleanSince ??= snapshot.round;
+      return cleanSince !== undefined && snapshot.round - cleanSince >= rounds;
+    },
+    timeoutMs,
+  );
 }
 
 /** Polls `condition` every 100 ms; fails with `what` after `timeoutMs`. */
