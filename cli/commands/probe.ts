@@ -14,6 +14,8 @@ import { pubsubTopic } from '../../waku/protocols.ts';
 
 /** Where the local runtime publishes its registry; probes read their targets there by default. */
 export const DEFAULT_LOCAL_FLEETS_JSON = '.storefleet/registry/fleets.json';
+/** Where the local runtime keeps the controller's state. */
+export const DEFAULT_LOCAL_STATE_DB = '.storefleet/state.db';
 /** Status fleets run in cluster 16. */
 export const DEFAULT_CLUSTER_ID = 16;
 export const DEFAULT_SHARDS = [32];
@@ -328,6 +330,7 @@ interface StressOptions {
   requestTimeout?: string;
   workers?: string;
   calibrate?: boolean;
+  state?: string;
   config?: string;
   clusterId?: string;
   shard?: string[];
@@ -409,6 +412,29 @@ async function progressReporter(scheduled: number): Promise<{
     },
     stop: () => {},
   };
+}
+
+/** The local controller's state, read only to learn which nodes must not be stressed. */
+async function drainedGuardFromState(
+  path: string | undefined,
+): Promise<(nodeId: string) => boolean> {
+  const { unlistedNodeGuard } = await import('../../probes/stress/stress-guard.ts');
+  const file = path ?? DEFAULT_LOCAL_STATE_DB;
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(file)) {
+    if (path !== undefined) throw new ProbeUsageError(`--state: ${path} does not exist`);
+    return unlistedNodeGuard(undefined);
+  }
+  const [{ SqliteStateStore }, { FleetStateSchema }] = await Promise.all([
+    import('../../local/sqlite-state-store.ts'),
+    import('../../fleet/state.ts'),
+  ]);
+  const store = SqliteStateStore.open(file, { parseState: FleetStateSchema.parse });
+  try {
+    return unlistedNodeGuard((await store.loadFleetState()).state);
+  } finally {
+    store.close();
+  }
 }
 
 async function calibrate(options: StressOptions & { json?: boolean }): Promise<void> {
@@ -533,6 +559,10 @@ export function registerProbeCommands(program: Command): void {
     .option('--request-timeout <time>', 'give up on one request after this long (default 5s)')
     .option('--node-id <id>', 'name of the node in reports (default: the target)')
     .option('--config <file>', 'fleet config: caps (stress.*), cluster and content topics')
+    .option(
+      '--state <file>',
+      `controller state; nodes it has drained are refused (default ${DEFAULT_LOCAL_STATE_DB} when present)`,
+    )
     .option('--cluster-id <n>', `cluster id without a config (default ${DEFAULT_CLUSTER_ID})`)
     .option('--shard <n>', 'shard the fleet relays (repeatable)', collect)
     .option('--content-topic <topic>', 'content topic to query (repeatable)', collect)
@@ -576,6 +606,12 @@ export function registerProbeCommands(program: Command): void {
         forward: false,
         pageSize: STRESS_QUERY_PAGE_SIZE,
       };
+      const isDrained = await drainedGuardFromState(options.state);
+      if (isDrained(request.nodeId)) {
+        throw new ProbeUsageError(
+          `--node-id: ${request.nodeId} is not listed by the controller (drained, replacing, in probation or escalated); stress tests never target such a node`,
+        );
+      }
       const interrupt = new AbortController();
       const onSigint = () => interrupt.abort('interrupted');
       process.once('SIGINT', onSigint);
@@ -589,8 +625,7 @@ export function registerProbeCommands(program: Command): void {
           {
             target,
             clock: systemClock,
-            // A one-off stress from the command line knows of no drained nodes; the runtimes pass their fleet state.
-            isDrained: () => false,
+            isDrained,
             onProgress: progress.update,
             signal: interrupt.signal,
           },

@@ -115,3 +115,47 @@ describe('probe command flags', () => {
     assert.match(text, /round 0 from cli in 12 ms/);
   });
 });
+
+describe('stress command and the controller state', () => {
+  it('refuses to stress a node the controller has drained, before any request', async () => {
+    // Prepare
+    const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { parseFleetConfig } = await import('../../fleet/config.ts');
+    const { FleetStateSchema, initialFleetState } = await import('../../fleet/state.ts');
+    const { SqliteStateStore } = await import('../../local/sqlite-state-store.ts');
+    const config = parseFleetConfig(JSON.parse(await readFile(EXAMPLE_CONFIG, 'utf8')));
+    const state = initialFleetState(config);
+    const drained = config.nodes[1]?.id as string;
+    const nodeState = state.nodes[drained];
+    assert.ok(nodeState);
+    state.nodes[drained] = { ...nodeState, status: 'drained' };
+    const dir = await mkdtemp(join(tmpdir(), 'storefleet-stress-state-'));
+    const statePath = join(dir, 'state.db');
+    const store = SqliteStateStore.open(statePath, { parseState: FleetStateSchema.parse });
+    await store.saveFleetState(state, 0);
+    store.close();
+
+    // Act
+    const run = storefleet(
+      'stress',
+      '--target',
+      '/ip4/127.0.0.1/tcp/9/p2p/16Uiu2HAmAUdrQ3uwzuE4Gy4D56hX6uLKEeerJAnhKEHZ3DxF1EfT',
+      '--rate',
+      '10',
+      '--duration',
+      '1s',
+      '--node-id',
+      drained,
+      '--state',
+      statePath,
+      '--config',
+      EXAMPLE_CONFIG,
+    );
+    await rm(dir, { recursive: true, force: true });
+
+    // Assess
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, /is not listed by the controller \(drained/);
+  });
+});
