@@ -9,6 +9,7 @@ export * from './stress/latency-recorder.ts';
 export * from './stress/open-model.ts';
 export * from './stress/report-html.ts';
 export * from './stress/run-stress.ts';
+export * from './stress/stress-guard.ts';
 export * from './stress/stress-targets.ts';
 export * from './stress/worker-load.ts';
 export * from './targets.ts';
