@@ -452,7 +452,7 @@ async function calibrate(options: StressOptions & { json?: boolean }): Promise<v
     onStep: (step) => {
       if (options.json) return;
       console.error(
-        `${step.targetRatePerSecond}/s: answered ${step.achievedRatePerSecond.toFixed(0)}/s, dropped ${step.dropped}, late ${step.lateSends}, p50 ${step.p50Ms.toFixed(2)} ms, p99 ${step.p99Ms.toFixed(2)} ms${step.keptUp ? '' : ' (fell behind)'}`,
+        `${step.targetRatePerSecond}/s: answered ${step.achievedRatePerSecond.toFixed(0)}/s, dropped ${step.dropped}, late ${step.lateSends}, p50 ${step.p50Ms.toFixed(2)} ms, p99 ${step.p99Ms.toFixed(2)} ms${step.busyMicrosPerRequest === undefined ? '' : `, ${step.busyMicrosPerRequest.toFixed(0)} µs busy/request`}${step.keptUp ? '' : ' (fell behind)'}`,
       );
     },
   });

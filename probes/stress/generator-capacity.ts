@@ -1,4 +1,5 @@
 // How fast this machine can generate REST stress load: ramps the rate against a canned loopback server until the generator falls behind.
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { ProbeClock } from '../clock.ts';
 import { runStress, type StressConfig } from './run-stress.ts';
@@ -19,6 +20,11 @@ export interface CapacityStep {
   p50Ms: number;
   p99Ms: number;
   keptUp: boolean;
+  /**
+   * Busy time of this thread's event loop per request sent, in microseconds (generation on this
+   * thread only): 1e6 / this is the rate one fully busy core could generate.
+   */
+  busyMicrosPerRequest?: number;
 }
 
 export interface GeneratorCapacity {
@@ -69,6 +75,7 @@ export async function measureGeneratorCapacity(options: {
               workers: options.workers,
             })
           : restStressTarget(restUrl, query, { connections: options.connections });
+      const loopBefore = performance.eventLoopUtilization();
       try {
         const report = await runStress(
           { target, clock: options.clock, isDrained: () => false },
@@ -87,6 +94,12 @@ export async function measureGeneratorCapacity(options: {
           lateSends: report.lateSends,
           p50Ms: report.latency.p50Ms,
           p99Ms: report.latency.p99Ms,
+          ...(options.workers > 0 || report.sent === 0
+            ? {}
+            : {
+                busyMicrosPerRequest:
+                  (performance.eventLoopUtilization(loopBefore).active * 1000) / report.sent,
+              }),
           keptUp:
             report.failed === 0 &&
             report.dropped <= MAX_DROPPED_SHARE * report.scheduled &&

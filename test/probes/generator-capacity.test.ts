@@ -1,0 +1,25 @@
+// The generator measures its own ceiling against a canned server in another thread, and stops at the first rate it cannot hold.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { measureGeneratorCapacity } from '../../probes/stress/generator-capacity.ts';
+
+describe('generator capacity', () => {
+  it('ramps through the rates, stops at the first it cannot hold, and reports each step', async () => {
+    // Act: 50/s is trivially held; 200k/s cannot be on any machine (and is cut short by its own drops).
+    const capacity = await measureGeneratorCapacity({
+      workers: 0,
+      connections: 16,
+      durationSeconds: 0.3,
+      clock: { nowMs: () => Date.now() },
+      rates: [50, 200_000, 400_000],
+    });
+
+    // Assess
+    assert.equal(capacity.steps.length, 2);
+    assert.equal(capacity.steps[0]?.keptUp, true);
+    assert.equal(capacity.steps[1]?.keptUp, false);
+    assert.ok((capacity.steps[1]?.dropped ?? 0) > 0);
+    assert.equal(capacity.maxRatePerSecond, 50);
+    assert.ok((capacity.steps[0]?.busyMicrosPerRequest ?? 0) > 0);
+  });
+});
