@@ -1,6 +1,6 @@
 // Open-model load: requests leave at a constant arrival rate whatever the target does, and latency counts from the intended send time.
 import type { ProbeErrorClass } from '../../fleet/observations.ts';
-import { classifyError } from '../../waku/errors.ts';
+import { classifyError, WakuTimeoutError } from '../../waku/errors.ts';
 import { untilAborted } from '../abortable.ts';
 import { LatencyRecorder } from './latency-recorder.ts';
 
@@ -156,50 +156,61 @@ export function runOpenModel(options: OpenModelOptions): Promise<OpenModelOutcom
       if (lagMs > outcome.maxSendLagMs) outcome.maxSendLagMs = lagMs;
       outcome.sent++;
       inFlight++;
-      const signal = AbortSignal.any([
-        AbortSignal.timeout(options.requestTimeoutMs),
-        runController.signal,
-      ]);
+      // One timer per request, cleared on answer: AbortSignal.timeout's would linger until it fires.
+      const requestController = new AbortController();
+      const timer = setTimeout(
+        () =>
+          requestController.abort(new WakuTimeoutError('stress request', options.requestTimeoutMs)),
+        options.requestTimeoutMs,
+      );
+      const onRunAbort = () => requestController.abort(runController.signal.reason);
+      runController.signal.addEventListener('abort', onRunAbort, { once: true });
+      const signal = requestController.signal;
       let request: Promise<void>;
       try {
         request = untilAborted(options.send(signal), signal);
       } catch (error) {
         request = Promise.reject(error);
       }
-      request.then(
-        () => {
-          const answeredAt = now();
-          lastAnswerAt = answeredAt;
-          outcome.succeeded++;
-          outcome.latency.record(answeredAt - intendedAt);
-          outcome.successLatency.record(answeredAt - intendedAt);
-          inFlight--;
-          finishIfDone();
-        },
-        (error: unknown) => {
-          const answeredAt = now();
-          inFlight--;
-          if (runController.signal.aborted) {
-            outcome.cancelled++;
-          } else {
+      request
+        .finally(() => {
+          clearTimeout(timer);
+          runController.signal.removeEventListener('abort', onRunAbort);
+        })
+        .then(
+          () => {
+            const answeredAt = now();
             lastAnswerAt = answeredAt;
-            outcome.failed++;
+            outcome.succeeded++;
             outcome.latency.record(answeredAt - intendedAt);
-            const errorClass = classifyError(error);
-            outcome.errorsByClass[errorClass] = (outcome.errorsByClass[errorClass] ?? 0) + 1;
-            const answered = outcome.succeeded + outcome.failed;
-            if (
-              answered >= ERROR_BUDGET_MIN_SAMPLE &&
-              outcome.failed / answered > options.errorBudget
-            ) {
-              abort(
-                `error budget exceeded: ${outcome.failed} of ${answered} requests failed (budget ${(options.errorBudget * 100).toFixed(1)} %)`,
-              );
+            outcome.successLatency.record(answeredAt - intendedAt);
+            inFlight--;
+            finishIfDone();
+          },
+          (error: unknown) => {
+            const answeredAt = now();
+            inFlight--;
+            if (runController.signal.aborted) {
+              outcome.cancelled++;
+            } else {
+              lastAnswerAt = answeredAt;
+              outcome.failed++;
+              outcome.latency.record(answeredAt - intendedAt);
+              const errorClass = classifyError(error);
+              outcome.errorsByClass[errorClass] = (outcome.errorsByClass[errorClass] ?? 0) + 1;
+              const answered = outcome.succeeded + outcome.failed;
+              if (
+                answered >= ERROR_BUDGET_MIN_SAMPLE &&
+                outcome.failed / answered > options.errorBudget
+              ) {
+                abort(
+                  `error budget exceeded: ${outcome.failed} of ${answered} requests failed (budget ${(options.errorBudget * 100).toFixed(1)} %)`,
+                );
+              }
             }
-          }
-          finishIfDone();
-        },
-      );
+            finishIfDone();
+          },
+        );
     };
 
     const tick = () => {
