@@ -167,6 +167,56 @@ describe('a hole in one archive', () => {
   });
 });
 
+describe('an operator', () => {
+  const post = (path: string, body?: unknown, token = fleet.adminToken) =>
+    fetch(`${fleet.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  it('drains a node out of the served fleets.json and undrains it, with the token only', async () => {
+    const target = ids[3] as string;
+    assert.equal((await post(`/api/nodes/${target}/drain`, undefined, 'wrong')).status, 403);
+    assert.equal((await post(`/api/nodes/${target}/drain`)).status, 200);
+    await waitFor(
+      'the drained node gone from the served file',
+      () => watcher.latest && !watcher.latest.listed.includes(target),
+    );
+    assert.equal(fleet.snapshot().nodes.find((node) => node.id === target)?.operatorDrained, true);
+    assert.equal((await post(`/api/nodes/${target}/undrain`)).status, 200);
+    await waitFor('the node back in the served file', () =>
+      watcher.latest?.listed.includes(target),
+    );
+  });
+
+  it('runs a stress test on demand and records its summary', async () => {
+    const target = ids[4] as string;
+    const refused = await post('/api/stress', {
+      nodeId: target,
+      rate: 10_000,
+      durationSeconds: 2,
+      connections: 4,
+      transport: 'rest',
+    });
+    assert.equal(refused.status, 400);
+    const accepted = await post('/api/stress', {
+      nodeId: target,
+      rate: 50,
+      durationSeconds: 2,
+      connections: 4,
+      transport: 'rest',
+    });
+    assert.equal(accepted.status, 202);
+    const finished = await waitFor('the stress summary', () => events('StressFinished', target)[0]);
+    assert.match(finished.message, /req\/s achieved, p50 [\d.]+ ms, p99 [\d.]+ ms/);
+    await waitFor(
+      'the stress result in the reputation',
+      () => fleet.state.nodes[target]?.reputation.stress !== null,
+    );
+  });
+});
+
 describe('a flapping node', () => {
   it('is drained once per failure, with a longer probation the second time', async () => {
     await allBackAndListed();
