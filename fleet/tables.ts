@@ -65,4 +65,17 @@ export const tableKeys = {
     pk: `${fleet}#stress#${nodeId}`,
     sk: sortableNumber(finishedAtMs),
   }),
+  /**
+   * What a node said about itself (peer id, ENR, listen addresses), in the probe results table
+   * without expiry: node keys are secrets generated at deploy time, so probers learn them at run time.
+   */
+  nodeIdentity: (fleet: string, nodeId: string) => ({
+    pk: `${fleet}#identity`,
+    sk: `node#${nodeId}`,
+  }),
+  nodeIdentityPartition: (fleet: string) => `${fleet}#identity`,
+  /** Operator overrides (nodes drained by hand), in the node state table; never expire. */
+  operatorOverrides: (fleet: string) => ({ pk: `${fleet}#operator`, sk: 'overrides' }),
+  /** The last registry version a publisher wrote: its sequence, listed set and time; never expires. */
+  registryPublication: (fleet: string) => ({ pk: `${fleet}#registry`, sk: 'publication' }),
 } as const;
