@@ -1,0 +1,198 @@
+// The probe function: one vantage point probes the whole fleet every probe.intervalSeconds for a minute, aligned to shared round boundaries.
+import { identityFromInfo } from '../../control/node-addresses.ts';
+import { roundNumber, roundStartMs } from '../../control/rounds.ts';
+import {
+  type FleetConfig,
+  type ResolvedNode,
+  resolveNodes,
+  type VantagePointConfig,
+} from '../../fleet/config.ts';
+import { METRIC_DIMENSIONS, METRICS } from '../../fleet/metrics.ts';
+import type { ProbeRound } from '../../fleet/observations.ts';
+import type { MetricsSink, StateStore } from '../../fleet/ports.ts';
+import {
+  type ProbeRoundDialer,
+  type ProbeRoundRest,
+  runProbeRound,
+} from '../../probes/probe-round.ts';
+import { autoshard } from '../../waku/node/autosharding.ts';
+import { pubsubTopic } from '../../waku/protocols.ts';
+import type { ControlPlaneSource } from '../shared/control-plane.ts';
+import { fleetAddresses, probeTargets } from '../shared/fleet-targets.ts';
+import type { HandlerLog, InvocationContext, LoopClock } from '../shared/invocation.ts';
+import type { NodeDirectory } from '../shared/node-directory.ts';
+
+/** Time kept free after the last round for recording it and flushing metrics. */
+export const PROBE_RECORD_MARGIN_MS = 2000;
+
+/** The libp2p client a vantage point keeps for the life of its execution environment. */
+export type ContainerDialer = ProbeRoundDialer & { stop(): Promise<void> };
+
+/** REST calls of a vantage point inside the VPC: health probes and the node's own info. */
+export interface VantageRest extends ProbeRoundRest {
+  info(
+    restUrl: string,
+    options: { signal: AbortSignal },
+  ): Promise<{ listenAddresses: string[]; enrUri?: string }>;
+}
+
+export interface ProbeHandlerDeps {
+  vantageId: string;
+  /** How long one invocation keeps starting rounds (STOREFLEET_LOOP_SECONDS). */
+  loopSeconds: number;
+  controlPlane: ControlPlaneSource;
+  store: Pick<StateStore<unknown>, 'recordProbeRound'>;
+  directory: NodeDirectory;
+  /** Called once per execution environment; the dialer's connections then serve every round. */
+  createDialer(options: { clusterId: number; shards: number[] }): Promise<ContainerDialer>;
+  rest: VantageRest;
+  /** The node's REST base URL when this vantage point reaches it (same VPC); undefined otherwise. */
+  restUrlOf(node: ResolvedNode, vantage: VantagePointConfig): string | undefined;
+  clock: LoopClock;
+  metrics: MetricsSink;
+  log: HandlerLog;
+}
+
+export interface ProbeInvocationResult {
+  vantageId: string;
+  /** Round numbers probed, in order. */
+  rounds: number[];
+  /** Nodes whose identity this invocation read from their REST API. */
+  identified: string[];
+  /** Nodes left out of every round: no deployed address or no known identity yet. */
+  unreachable: string[];
+}
+
+/**
+ * @example
+ * export const handler = createProbeHandler(defaultProbeDependencies());
+ */
+export function createProbeHandler(deps: ProbeHandlerDeps) {
+  let dialer: Promise<ContainerDialer> | undefined;
+  const dialerFor = (config: FleetConfig): Promise<ContainerDialer> => {
+    if (!dialer) {
+      dialer = deps.createDialer({ clusterId: config.clusterId, shards: [...config.shards] });
+      dialer.catch(() => {
+        dialer = undefined;
+      });
+    }
+    return dialer;
+  };
+
+  return async function probeHandler(
+    _event: unknown,
+    context: InvocationContext,
+  ): Promise<ProbeInvocationResult> {
+    const startMs = deps.clock.nowMs();
+    const { config } = await deps.controlPlane.load();
+    const vantage = config.vantagePoints.find((candidate) => candidate.id === deps.vantageId);
+    if (!vantage) {
+      throw new Error(
+        `vantage point "${deps.vantageId}" is not in the fleet config (has: ${config.vantagePoints.map((vp) => vp.id).join(', ')}); redeploy so the function matches the config`,
+      );
+    }
+    const nodes = resolveNodes(config);
+    const restUrls = new Map<string, string>();
+    if (vantage.reachesRest) {
+      for (const node of nodes) {
+        const url = deps.restUrlOf(node, vantage);
+        if (url) restUrls.set(node.id, url);
+      }
+    }
+    const identified = await refreshIdentities(deps, config, restUrls);
+    const addresses = fleetAddresses(
+      config,
+      await deps.controlPlane.addresses(),
+      await deps.directory.all(),
+    );
+    if (addresses.unreachable.length > 0) {
+      deps.log.warn('nodes left out of probing', { unreachable: addresses.unreachable });
+    }
+    const targets = probeTargets(addresses, (nodeId) => restUrls.get(nodeId));
+    const topic = pubsubTopic(
+      config.clusterId,
+      autoshard(config.probe.contentTopics[0] as string, config.shards),
+    );
+    const intervalSeconds = config.probe.intervalSeconds;
+    const loopEndMs = startMs + deps.loopSeconds * 1000;
+    const rounds: number[] = [];
+    let round = roundNumber(startMs, intervalSeconds);
+    if (roundStartMs(round, intervalSeconds) < startMs) round += 1;
+    for (; ; round++) {
+      const boundaryMs = roundStartMs(round, intervalSeconds);
+      const waitMs = Math.max(0, boundaryMs - deps.clock.nowMs());
+      const fits =
+        context.getRemainingTimeInMillis() - waitMs >
+        config.probe.roundDeadlineMs + PROBE_RECORD_MARGIN_MS;
+      if (boundaryMs >= loopEndMs || !fits) break;
+      await deps.clock.sleep(waitMs);
+      if (targets.length === 0) continue;
+      const probeRound = await runProbeRound(
+        {
+          dialer: await dialerFor(config),
+          ...(vantage.reachesRest ? { rest: deps.rest } : {}),
+          clock: deps.clock,
+        },
+        {
+          vantage: { id: vantage.id, reachesRest: vantage.reachesRest },
+          round,
+          targets,
+          probe: config.probe,
+          clusterId: config.clusterId,
+          pubsubTopic: topic,
+        },
+      );
+      await deps.store.recordProbeRound(probeRound);
+      recordProbeMetrics(deps.metrics, probeRound);
+      await deps.metrics.flush();
+      rounds.push(round);
+    }
+    return {
+      vantageId: vantage.id,
+      rounds,
+      identified,
+      unreachable: addresses.unreachable.map((entry) => entry.nodeId),
+    };
+  };
+}
+
+/** Asks each reachable node who it is and writes that into the directory; failures are logged, not fatal. */
+async function refreshIdentities(
+  deps: ProbeHandlerDeps,
+  config: FleetConfig,
+  restUrls: ReadonlyMap<string, string>,
+): Promise<string[]> {
+  const identified: string[] = [];
+  await Promise.all(
+    [...restUrls].map(async ([nodeId, restUrl]) => {
+      try {
+        const reply = await deps.rest.info(restUrl, {
+          signal: AbortSignal.timeout(config.probe.healthTimeoutMs),
+        });
+        await deps.directory.record(identityFromInfo(nodeId, reply, deps.clock.nowMs()));
+        identified.push(nodeId);
+      } catch (error) {
+        deps.log.warn('could not read the node identity', {
+          nodeId,
+          restUrl,
+          error: (error as Error).message,
+        });
+      }
+    }),
+  );
+  return identified.sort();
+}
+
+function recordProbeMetrics(metrics: MetricsSink, round: ProbeRound): void {
+  for (const result of round.results) {
+    metrics.record(METRICS.probeSuccess, result.ok ? 1 : 0, 'Count', {
+      [METRIC_DIMENSIONS.node]: result.nodeId,
+      [METRIC_DIMENSIONS.vantage]: result.vantageId,
+    });
+    if (result.ok && result.latencyMs !== undefined) {
+      metrics.record(METRICS.probeLatencyMs, result.latencyMs, 'Milliseconds', {
+        [METRIC_DIMENSIONS.node]: result.nodeId,
+      });
+    }
+  }
+}
