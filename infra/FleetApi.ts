@@ -54,6 +54,8 @@ export class FleetApi extends Construct {
     });
     props.probeResults.grantReadData(this.function);
     props.nodeState.grantReadData(this.function);
+    // Operator drains and undrains are stored beside the fleet state.
+    props.nodeState.grant(this.function, 'dynamodb:PutItem');
     props.stressFunction.grantInvoke(this.function);
     const stack = Stack.of(this);
     Validations.of(this.function.role!).acknowledge({

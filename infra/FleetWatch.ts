@@ -136,6 +136,18 @@ export class FleetWatch extends Construct {
           ? ssm.ParameterTier.ADVANCED
           : ssm.ParameterTier.STANDARD,
     });
+    const addressParameters = [
+      ...new Map(
+        topology.nodes.map((node) => [`${node.region}${node.addressesParameter}`, node]),
+      ).values(),
+    ].map((node) =>
+      stack.formatArn({
+        service: 'ssm',
+        region: node.region,
+        resource: 'parameter',
+        resourceName: node.addressesParameter.replace(/^\//, ''),
+      }),
+    );
     this.references = {
       fleet: config.fleet,
       controlRegion: props.region,
@@ -149,6 +161,7 @@ export class FleetWatch extends Construct {
       },
       probeResultsTable: this.probeResults,
       probeResultsTableName: probeResultsTableName(config.fleet),
+      nodeAddressesParameterArns: addressParameters,
     };
     const readParameters = new iam.PolicyStatement({
       actions: ['ssm:GetParameter'],
@@ -207,19 +220,9 @@ export class FleetWatch extends Construct {
     });
     props.registry.signingKey.grant(this.publisher, 'kms:Sign', 'kms:GetPublicKey');
     this.nodeState.grantReadWriteData(this.publisher);
+    // The node directory (peer ids, ENRs) lives in the probe results table.
+    this.probeResults.grantReadData(this.publisher);
     this.publisher.addToRolePolicy(readParameters);
-    const addressParameters = [
-      ...new Map(
-        topology.nodes.map((node) => [`${node.region}${node.addressesParameter}`, node]),
-      ).values(),
-    ].map((node) =>
-      stack.formatArn({
-        service: 'ssm',
-        region: node.region,
-        resource: 'parameter',
-        resourceName: node.addressesParameter.replace(/^\//, ''),
-      }),
-    );
     this.publisher.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: addressParameters }),
     );
@@ -234,7 +237,12 @@ export class FleetWatch extends Construct {
       environment: baseEnvironment,
     });
     this.probeResults.grantReadWriteData(this.stress);
+    // Drained nodes (controller state and operator overrides) are never stressed.
+    this.nodeState.grantReadData(this.stress);
     this.stress.addToRolePolicy(readParameters);
+    this.stress.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: addressParameters }),
+    );
 
     this.completeness = new StorefleetFunction(this, 'Completeness', {
       entry: entries.completeness,
@@ -247,6 +255,9 @@ export class FleetWatch extends Construct {
     });
     this.probeResults.grantReadWriteData(this.completeness);
     this.completeness.addToRolePolicy(readParameters);
+    this.completeness.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: addressParameters }),
+    );
 
     this.controller = new StorefleetFunction(this, 'Controller', {
       entry: entries.controller,

@@ -2,12 +2,13 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import type { FleetConfig, ResolvedNode } from '../fleet/config.ts';
+import { type FleetConfig, type ResolvedNode, resolveNodes } from '../fleet/config.ts';
 import { FleetAlarms } from './FleetAlarms.ts';
 import { FleetDashboard } from './FleetDashboard.ts';
 import {
   configParameterName,
   deploymentParameterName,
+  nodeAddressesParameterName,
   probeResultsTableName,
 } from './resource-names.ts';
 import { StoreNodeFleet } from './StoreNodeFleet.ts';
@@ -107,6 +108,15 @@ export class StorefleetRegionStack extends Stack {
       },
       probeResultsTable,
       probeResultsTableName: tableName,
+      nodeAddressesParameterArns: [...new Set(resolveNodes(config).map((node) => node.region))].map(
+        (region) =>
+          this.formatArn({
+            service: 'ssm',
+            region,
+            resource: 'parameter',
+            resourceName: nodeAddressesParameterName(config.fleet, region).replace(/^\//, ''),
+          }),
+      ),
     };
     for (const vantagePoint of vantagePoints) {
       const inVpc = vantagePoint.reachesRest && this.nodes?.proberSubnetSelection;

@@ -26,6 +26,12 @@ export interface ControlPlaneReferences {
   probeResultsTable: dynamodb.ITable;
   /** Spelled out: an imported table's name would otherwise be an expression parsed out of its ARN. */
   probeResultsTableName: string;
+  /**
+   * ARNs of the node address parameters (`/storefleet/{fleet}/nodes/{region}`, one per node region):
+   * probers build each node's multiaddr from them.
+   * @default - none readable
+   */
+  nodeAddressesParameterArns?: string[];
 }
 
 export interface VantagePointProberProps {
@@ -85,11 +91,22 @@ export class VantagePointProber extends Construct {
         [FUNCTION_ENVIRONMENT.loopSeconds]: String(SCHEDULE_PERIOD_SECONDS),
       },
     });
-    control.probeResultsTable.grant(this.function, 'dynamodb:PutItem', 'dynamodb:BatchWriteItem');
+    // GetItem and Query read the node directory (peer ids) that REST-reaching probers write there.
+    control.probeResultsTable.grant(
+      this.function,
+      'dynamodb:PutItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    );
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ssm:GetParameter'],
-        resources: [control.configParameter.arn, control.deploymentParameter.arn],
+        resources: [
+          control.configParameter.arn,
+          control.deploymentParameter.arn,
+          ...(control.nodeAddressesParameterArns ?? []),
+        ],
       }),
     );
     acknowledgeFunctionFindings(this.function);

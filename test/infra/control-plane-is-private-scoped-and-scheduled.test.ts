@@ -144,7 +144,13 @@ describe('the watchers', () => {
     );
     const writes = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
     assert.equal(writes.length, 1);
-    assert.deepEqual(writes[0].Action, ['dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
+    // GetItem and Query read the node directory (peer ids) kept in the same table.
+    assert.deepEqual(writes[0].Action, [
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
     assert.match(
       JSON.stringify(writes[0].Resource),
       /dynamodb:eu-central-1:.*table\/storefleet-storefleet-test-probe-results/,
