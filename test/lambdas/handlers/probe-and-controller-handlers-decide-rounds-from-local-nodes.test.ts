@@ -1,6 +1,8 @@
 // The probe and controller handlers against two local store nodes: rounds recorded in dynalite, decisions saved, a drain asks the publisher.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
 import { roundNumber, roundStartMs } from '../../../control/rounds.ts';
 import { METRICS } from '../../../fleet/metrics.ts';
 import type { NodeRuntime, TaskState } from '../../../fleet/ports.ts';
@@ -9,6 +11,7 @@ import {
   ROUND_SETTLE_MS,
 } from '../../../lambdas/controller/controller-handler.ts';
 import { createProbeHandler } from '../../../lambdas/probe/probe-handler.ts';
+import { ecsRuntime } from '../../../lambdas/shared/aws-wiring.ts';
 import { sameRegionRestUrl } from '../../../lambdas/shared/fleet-targets.ts';
 import { DynamoObservationReader } from '../../../lambdas/shared/observation-reader.ts';
 import { createProbeDialer, type ProbeDialer } from '../../../waku/client/dialer.ts';
@@ -30,15 +33,21 @@ const dialers: ProbeDialer[] = [];
 /** A round boundary in the past, so every virtual wait is short and rounds are numbered alike. */
 const firstRound = roundNumber(Date.now(), 5) - 100;
 
-function probeHandlerFor(vantageId: string, clock: ReturnType<typeof virtualClock>) {
+function probeHandlerFor(
+  vantageId: string,
+  clock: ReturnType<typeof virtualClock>,
+  loopSeconds = 5,
+  dialersCreated: { count: number } = { count: 0 },
+) {
   const metrics = recordingMetrics();
   const handler = createProbeHandler({
     vantageId,
-    loopSeconds: 5,
+    loopSeconds,
     controlPlane: fleet.controlPlane,
     store: fleet.store,
     directory: fleet.directory,
     createDialer: async (options) => {
+      dialersCreated.count += 1;
       const dialer = await createProbeDialer(options);
       dialers.push(dialer);
       return dialer;
@@ -129,11 +138,53 @@ describe('the probe handler', () => {
   });
 });
 
+describe('the probe handler loop', () => {
+  it('probes every round boundary of its loop with one dialer kept across invocations', async () => {
+    // Prepare: rounds well before the ones the controller tests decide.
+    const start = firstRound - 50;
+    const clock = virtualClock(roundStartMs(start, 5) - 10);
+    const created = { count: 0 };
+    const { handler } = probeHandlerFor('vp-us', clock, 15, created);
+
+    // Act
+    const first = await handler({}, fakeContext('probe-vp-us', clock));
+    const second = await handler({}, fakeContext('probe-vp-us', clock));
+
+    // Assess
+    assert.deepEqual(first.rounds, [start, start + 1, start + 2]);
+    assert.deepEqual(second.rounds, [start + 3, start + 4, start + 5]);
+    assert.equal(created.count, 1);
+    // After the first dial, connections are reused except every freshDialEveryRounds (4) rounds.
+    for (let round = start + 1; round <= start + 5; round++) {
+      const pings = (await fleet.store.probeRounds(round))[0]?.results.filter(
+        (probe) => probe.kind === 'ping',
+      );
+      assert.equal(pings?.length, 2);
+      for (const ping of pings ?? []) {
+        assert.equal(ping.ok, true);
+        assert.equal(ping.freshDial, round % 4 === 0, `round ${round} ${ping.nodeId}`);
+      }
+    }
+  });
+
+  it('starts no round that could not finish before the function times out', async () => {
+    // Prepare
+    const start = firstRound - 40;
+    const clock = virtualClock(roundStartMs(start, 5) - 10);
+    const { handler } = probeHandlerFor('vp-us', clock, 60);
+
+    // Act: 5 s left: the first round fits, the next boundary (5 s away) would not.
+    const result = await handler({}, fakeContext('probe-vp-us', clock, 5000));
+
+    // Assess
+    assert.deepEqual(result.rounds, [start]);
+  });
+});
+
 describe('the controller handler', () => {
-  function controllerAt(round: number) {
+  function controllerAt(round: number, runtime: NodeRuntime = fakeRuntime()) {
     const clock = virtualClock(roundStartMs(round, 5) + 2000 + ROUND_SETTLE_MS + 10);
     const metrics = recordingMetrics();
-    const runtime = fakeRuntime();
     const publisherRequests: Array<{ round: number; listedNodeIds: string[] }> = [];
     const handler = createControllerHandler({
       loopSeconds: 1,
@@ -201,5 +252,41 @@ describe('the controller handler', () => {
     assert.deepEqual(result.rounds, []);
     assert.deepEqual(result.performed, []);
     assert.deepEqual(publisherRequests, []);
+  });
+
+  it('replaces the drained node through its ECS service one round later (checks our calls, not AWS)', async () => {
+    // Prepare
+    const ecsClient = new ECSClient({ region: 'eu-central-1' });
+    const ecs = mockClient(ecsClient);
+    ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
+      services: input.services.map((serviceName) => ({
+        serviceName,
+        status: 'ACTIVE',
+        runningCount: serviceName === 'store-02-eu-central' ? 0 : 1,
+        pendingCount: 0,
+        deploymentConfiguration: { maximumPercent: 100, minimumHealthyPercent: 0 },
+      })),
+    }));
+    ecs.on(UpdateServiceCommand).resolves({});
+    const round = firstRound + 2;
+    await probeRound(round);
+    const { handler, clock } = controllerAt(
+      round,
+      ecsRuntime(fleet.topology, () => ecsClient),
+    );
+
+    // Act
+    const result = await handler({}, fakeContext('controller', clock, 50_000));
+
+    // Assess
+    assert.ok(result.performed.some((key) => key.startsWith(`${FLEET}/replace/${NODE_IDS[1]}`)));
+    const updates = ecs.commandCalls(UpdateServiceCommand).map((call) => call.args[0].input);
+    assert.deepEqual(updates, [
+      {
+        cluster: 'storefleet-storefleet-test',
+        service: 'store-02-eu-central',
+        forceNewDeployment: true,
+      },
+    ]);
   });
 });
