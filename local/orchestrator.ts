@@ -144,6 +144,7 @@ export class Orchestrator implements FleetControl {
   #completenessRun: Promise<void> | undefined;
   #stressRuns = new Set<Promise<void>>();
   #stopping = false;
+  #publishing: Promise<void> = Promise.resolve();
   #roundsCompleted = 0;
 
   private constructor(
@@ -311,7 +312,14 @@ export class Orchestrator implements FleetControl {
         this.url = `http://${LOOPBACK}:${info.port}`;
         resolvePromise(server as Server);
       }) as Server;
-      server.once('error', reject);
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EADDRINUSE') return reject(error);
+        const inUse = new Error(
+          `port ${port} on ${LOOPBACK} is already in use (another npm start?); pass --port N, or --port 0 for any free port`,
+        );
+        inUse.name = 'StartUsageError';
+        reject(inUse);
+      });
     });
   }
 
@@ -521,7 +529,14 @@ export class Orchestrator implements FleetControl {
     return new Set(this.#store.getSetting<string[]>(NODE_SETTINGS.operatorDrained) ?? []);
   }
 
-  async #publishIfChanged(nowMs: number): Promise<void> {
+  /** Rounds and operator actions both publish; one at a time, so sequences reach the publisher in order. */
+  #publishIfChanged(nowMs: number): Promise<void> {
+    const run = this.#publishing.then(() => this.#publishIfChangedNow(nowMs));
+    this.#publishing = run.catch(() => {});
+    return run;
+  }
+
+  async #publishIfChangedNow(nowMs: number): Promise<void> {
     const listed: ListedNode[] = [];
     for (const id of this.#listedNodeIds()) {
       const addresses = this.#runtime.addressesOf(id);
