@@ -22,7 +22,7 @@ const NODE_FAULTS = {
   stall: 'the node accepts connections but never answers',
   slow: 'the node answers late',
   hole: 'the node drops part of new messages from its archive',
-  flap: 'the node alternates between stalled and healthy',
+  flap: 'the node stalls, and stalls again each time it is back and listed',
 } as const;
 
 async function readRunningFleet(options: ChaosOptions): Promise<{ url: string; token: string }> {
