@@ -1,0 +1,48 @@
+// What every figure hands back to bench/run.ts: table rows, notes and the raw numbers for the JSON twin.
+
+export type Verdict = 'yes' | 'no' | 'n/a' | 'not measured';
+
+export interface FigureRow {
+  figure: string;
+  storefleet: string;
+  peer: string;
+  /** storefleet relative to the peer, oriented so that above 1 is better for storefleet. */
+  ratio: string;
+  target: string;
+  met: Verdict;
+}
+
+export interface FigureResult {
+  rows: FigureRow[];
+  /** Method, caveats and, where a target is missed, why. */
+  notes: string[];
+  raw: unknown;
+}
+
+export interface BenchContext {
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+export interface Figure {
+  /** Short id for --only and the JSON twin, e.g. `controller`. */
+  id: string;
+  title: string;
+  run(context: BenchContext): Promise<FigureResult>;
+}
+
+/** A figure that could not be measured still takes its place in the table, saying why. */
+export function notMeasured(figure: string, target: string, reason: string): FigureRow {
+  return {
+    figure,
+    storefleet: `not measured: ${reason}`,
+    peer: '-',
+    ratio: '-',
+    target,
+    met: 'not measured',
+  };
+}
+
+export function verdict(met: boolean): Verdict {
+  return met ? 'yes' : 'no';
+}
