@@ -7,7 +7,7 @@ import { fleetReputations } from '../../fleet/controller.ts';
 import type { DeploymentTopology } from '../../fleet/function-environment.ts';
 import { METRIC_DIMENSIONS, METRICS } from '../../fleet/metrics.ts';
 import type { MetricsSink, NodeRuntime, StateStore, TaskState } from '../../fleet/ports.ts';
-import type { FleetState } from '../../fleet/state.ts';
+import { type FleetState, initialFleetState } from '../../fleet/state.ts';
 import type { ControlPlaneSource } from '../shared/control-plane.ts';
 import type { HandlerLog, InvocationContext, LoopClock } from '../shared/invocation.ts';
 import type { ObservationReader } from '../shared/observation-reader.ts';
@@ -67,9 +67,11 @@ export function createControllerHandler(deps: ControllerHandlerDeps) {
 
     for (;;) {
       const latest = roundNumber(deps.clock.nowMs() - lagMs, intervalSeconds);
-      const lastProcessed = current
-        ? current.state.lastProcessedRound
-        : ((await deps.store.loadFleetState()).state?.lastProcessedRound ?? null);
+      if (!current) {
+        const loaded = await deps.store.loadFleetState();
+        current = { state: loaded.state ?? initialFleetState(config), version: loaded.version };
+      }
+      const lastProcessed = current.state.lastProcessedRound;
       const first = Math.max(
         lastProcessed === null ? latest : lastProcessed + 1,
         latest - MAX_CATCH_UP_ROUNDS + 1,
@@ -93,7 +95,7 @@ export function createControllerHandler(deps: ControllerHandlerDeps) {
             completeness,
             stress,
             ...(taskStates ? { taskStates } : {}),
-            ...(current ? { current } : {}),
+            current,
           });
           current = { state: decided.state, version: decided.version };
           const outcome = await performActions(decided.actions, {
