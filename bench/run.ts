@@ -5,7 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAverage } from './cpu.ts';
-import type { BenchContext, Figure, FigureResult, FigureRow } from './figure.ts';
+import type { BenchContext, Figure, FigureResult } from './figure.ts';
 import { bundlesFigure } from './figures/bundles.ts';
 import { controllerFigure } from './figures/controller.ts';
 import { costModelFigure } from './figures/cost-model.ts';
@@ -13,6 +13,7 @@ import { failoverFigure } from './figures/failover.ts';
 import { healthProbesFigure } from './figures/health-probes.ts';
 import { libp2pPingFigure } from './figures/libp2p-ping.ts';
 import { stressFigure } from './figures/stress.ts';
+import { renderTable } from './table.ts';
 
 const BENCH_DIR = import.meta.dirname;
 const RESULTS_DIR = join(BENCH_DIR, 'results');
@@ -62,21 +63,6 @@ function installPeers(log: (line: string) => void): string | undefined {
     log(reason);
     return reason;
   }
-}
-
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
-export function renderTable(rows: readonly FigureRow[]): string {
-  return [
-    '| figure | storefleet | peer | ratio | target | met? |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map(
-      (row) =>
-        `| ${[row.figure, row.storefleet, row.peer, row.ratio, row.target, row.met].map(escapeCell).join(' | ')} |`,
-    ),
-  ].join('\n');
 }
 
 function figureFailed(figure: Figure, error: unknown): FigureResult {
