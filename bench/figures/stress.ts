@@ -1,6 +1,5 @@
 // Figure 4: highest sustained REST store-query rate of storefleet's stress generator vs wrk, same node, same connection count.
 import { systemClock } from '../../probes/clock.ts';
-import { MAX_DROPPED_SHARE } from '../../probes/stress/generator-capacity.ts';
 import { runStress, type StressConfig } from '../../probes/stress/run-stress.ts';
 import {
   libp2pStressTarget,
@@ -28,8 +27,11 @@ const SHARDS = [1, 32];
 const CONTENT_TOPIC = '/storefleet/1/bench/proto';
 const SEEDED_MESSAGES = 60;
 const PUBLISH_TIMEOUT_MS = 5000;
-/** A rate is sustained when at most this share of requests fails... */
-const MAX_FAILED_SHARE = 0.01;
+/**
+ * A rate is sustained when failed and dropped requests together stay within the error budget of
+ * config/fleet.example.json (stress.errorBudget, 5 %): the bar a node's stress test is held to...
+ */
+const MAX_ERROR_SHARE = 0.05;
 /** ...and the achieved rate is at least this share of the requested one. */
 const MIN_ACHIEVED_SHARE = 0.95;
 const REQUEST_TIMEOUT_MS = 5000;
@@ -113,8 +115,7 @@ async function tryRate(
       generatorCpuMsPerRequest:
         (ownCpuMs() - cpuBefore) / Math.max(1, report.succeeded + report.failed),
       sustained:
-        report.failed <= MAX_FAILED_SHARE * scheduled &&
-        report.dropped <= MAX_DROPPED_SHARE * scheduled &&
+        report.failed + report.dropped <= MAX_ERROR_SHARE * scheduled &&
         achieved >= MIN_ACHIEVED_SHARE * ratePerSecond,
     };
   } finally {
@@ -248,7 +249,7 @@ export const stressFigure: Figure = {
           },
         ],
         notes: [
-          `Stress: one local store node (own process) holding ${SEEDED_MESSAGES} messages; every request is \`GET ${restStorePath(query).replace(/startTime=\d+/, 'startTime=<now-1h>')}\` (a page of 20 with payloads). wrk: 1 thread, ${CONNECTIONS} connections, ${durationSeconds} s, closed loop (its rate is the node's capacity with wrk beside it). Ours: probes/stress runStress (open model, constant arrival rate, at most ${CONNECTIONS} in flight on ${CONNECTIONS} keep-alive connections; worker threads when \`workersFor(rate)\` asks, as \`storefleet stress --rest\` does), bisected over ${steps} rates of ${durationSeconds} s starting at ${TARGET_RATIO}x of wrk; a rate is sustained when <= ${MAX_FAILED_SHARE * 100} % fail, <= ${MAX_DROPPED_SHARE * 100} % are dropped (none in flight free when due) and >= ${MIN_ACHIEVED_SHARE * 100} % of the rate is achieved; late sends (the generator's own timing on a busy machine) are logged, not judged. ${repeats} repeat(s), each with its own wrk run. Both generators share the 2 cores with the node, so generator CPU is capacity taken from the node: that is the comparison. CPU per request: our generator ${formatNumber(spreadOf(sustainedCpu).p50)} ms at sustained rates (whole bench process, all threads), wrk ${formatNumber(spreadOf(wrkCpuMsPerRequest).p50)} ms: on 2 cores every generator millisecond is taken from the node, which is why the open-model Node generator (node:http, HDR histograms, a timer per arrival) sustains less than wrk's C event loop. libp2p: the same bisection (from 0.15x of wrk) with the dialer's store v3 over one connection.`,
+          `Stress: one local store node (own process) holding ${SEEDED_MESSAGES} messages; every request is \`GET ${restStorePath(query).replace(/startTime=\d+/, 'startTime=<now-1h>')}\` (a page of 20 with payloads). wrk: 1 thread, ${CONNECTIONS} connections, ${durationSeconds} s, closed loop (its rate is the node's capacity with wrk beside it). Ours: probes/stress runStress (open model, constant arrival rate, at most ${CONNECTIONS} in flight on ${CONNECTIONS} keep-alive connections; worker threads when \`workersFor(rate)\` asks, as \`storefleet stress --rest\` does), bisected over ${steps} rates of ${durationSeconds} s starting at ${TARGET_RATIO}x of wrk; a rate is sustained when failed plus dropped requests (dropped: due while all ${CONNECTIONS} were in flight) stay within the fleet's stress error budget of ${MAX_ERROR_SHARE * 100} % and >= ${MIN_ACHIEVED_SHARE * 100} % of the rate is achieved; late sends (the generator's own timing on a busy machine) are logged, not judged. ${repeats} repeat(s), each with its own wrk run. Both generators share the 2 cores with the node, so generator CPU is capacity taken from the node: that is the comparison. CPU per request: our generator ${formatNumber(spreadOf(sustainedCpu).p50)} ms at sustained rates (whole bench process, all threads), wrk ${formatNumber(spreadOf(wrkCpuMsPerRequest).p50)} ms: on 2 cores every generator millisecond is taken from the node, which is why the open-model Node generator (node:http, HDR histograms, a timer per arrival) sustains less than wrk's C event loop. libp2p: the same bisection (from 0.15x of wrk) with the dialer's store v3 over one connection.`,
         ],
         raw: {
           connections: CONNECTIONS,
