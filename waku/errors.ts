@@ -123,3 +123,19 @@ export class ConnectionLostError extends WakuError {
     this.name = 'ConnectionLostError';
   }
 }
+
+/**
+ * The node at an address answered the noise handshake with another key than the peer id we dialled:
+ * its node key changed (or another node took the address). Classed with refusals, as a client
+ * dialling the listed address fails just the same; re-learn the peer id from the bare address.
+ */
+export class PeerIdMismatchError extends WakuError {
+  constructor(address: string, cause?: unknown) {
+    super(
+      'refused',
+      `${address} answered with another peer id than the one dialled (was the node key rotated? dial the address without /p2p/ to learn the current one)`,
+      { cause },
+    );
+    this.name = 'PeerIdMismatchError';
+  }
+}

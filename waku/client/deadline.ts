@@ -2,6 +2,7 @@
 import {
   ConnectionLostError,
   ConnectionRefusedError,
+  PeerIdMismatchError,
   ProtocolUnsupportedError,
   WakuError,
   WakuTimeoutError,
@@ -72,6 +73,19 @@ export function toWakuError(
     matches(error, (name) => name === 'AbortError' || name === 'TimeoutError')
   ) {
     return new WakuTimeoutError(`${context.what} against ${context.address}`, undefined, error);
+  }
+  // Noise throws UnexpectedPeerError when the remote key is not the one the /p2p/ part of the
+  // address names; libp2p's upgrader rethrows it as EncryptionFailedError keeping only the message.
+  if (
+    matches(
+      error,
+      (name, _code, message) =>
+        name === 'UnexpectedPeerError' ||
+        (name === 'EncryptionFailedError' &&
+          /does not match expected remote identity key/.test(message)),
+    )
+  ) {
+    return new PeerIdMismatchError(context.address, error);
   }
   if (matches(error, (name) => name === 'UnsupportedProtocolError')) {
     return new ProtocolUnsupportedError(context.protocol ?? context.what, context.address, error);

@@ -4,6 +4,7 @@ export {
   DEFAULT_MAX_PAGES,
   DEFAULT_MAX_STORE_RESPONSE_BYTES,
   DEFAULT_MAX_STREAMS_PER_CONNECTION,
+  type LearnedPeer,
   type PingResult,
   type ProbeDialer,
   type ProbeDialerOptions,

@@ -5,6 +5,7 @@ import { raceDeadline, toWakuError } from '../../../waku/client/deadline.ts';
 import {
   ConnectionLostError,
   ConnectionRefusedError,
+  PeerIdMismatchError,
   ProtocolUnsupportedError,
   StoreError,
   WakuTimeoutError,
@@ -39,6 +40,19 @@ describe('failures are typed by their cause', () => {
     const error = classify(named('UnsupportedProtocolError', 'protocol selection failed'));
     assert.ok(error instanceof ProtocolUnsupportedError);
     assert.equal(error.errorClass, 'protocol_unsupported');
+  });
+
+  it('types another key answering the noise handshake as a peer id mismatch', () => {
+    // libp2p's upgrader keeps only the message of noise's UnexpectedPeerError.
+    const error = classify(
+      named(
+        'EncryptionFailedError',
+        'Payload identity key 16Uiu2HAmNew does not match expected remote identity key 16Uiu2HAmOld',
+      ),
+    );
+    assert.ok(error instanceof PeerIdMismatchError);
+    assert.equal(error.errorClass, 'refused');
+    assert.equal(classify(named('EncryptionFailedError', 'stream ended')).errorClass, 'unknown');
   });
 
   it('types resets and closed streams as a lost connection', () => {
