@@ -20,12 +20,16 @@ export type DeployedAddress = z.infer<typeof DeployedAddressSchema>;
 export const DeployedAddressBookSchema = z.record(z.string(), DeployedAddressSchema);
 export type DeployedAddressBook = z.infer<typeof DeployedAddressBookSchema>;
 
-/** What a node says about itself on `GET /debug/v1/info`, as a prober recorded it. */
+/**
+ * Who a node is, as a prober recorded it: from `GET /debug/v1/info` (peer id, ENR, listen
+ * addresses) where it reaches REST, or from the noise handshake of a dial (peer id only) anywhere.
+ */
 export const NodeIdentitySchema = z.strictObject({
   nodeId: z.string().min(1),
   peerId: z.string().min(1),
   enr: z.string().startsWith('enr:').optional(),
-  listenAddresses: z.array(z.string()),
+  /** Only REST tells them; absent when the peer id was learnt by dialling. */
+  listenAddresses: z.array(z.string()).optional(),
   observedAtMs: z.number().int().nonnegative(),
 });
 export type NodeIdentity = z.infer<typeof NodeIdentitySchema>;
@@ -69,6 +73,23 @@ export function identityFromInfo(
   });
 }
 
+/** The peer id a node proved in the noise handshake of a dial to its bare TCP address. */
+export function identityFromHandshake(
+  nodeId: string,
+  peerId: string,
+  observedAtMs: number,
+): NodeIdentity {
+  return NodeIdentitySchema.parse({ nodeId, peerId, observedAtMs: Math.floor(observedAtMs) });
+}
+
+/**
+ * `/ip4/{ip}/tcp/{tcp}` without `/p2p/`: what a prober dials to learn who listens there.
+ * @example bareTcpMultiaddr(book[nodeId]) // '/ip4/203.0.113.7/tcp/30303'
+ */
+export function bareTcpMultiaddr(address: Pick<DeployedAddress, 'ip' | 'tcp'>): string {
+  return `/${addressProtocol(address.ip)}/${address.ip}/tcp/${address.tcp}`;
+}
+
 /** The addresses of one node as fleets.json lists them. */
 export interface NodeMultiaddrs {
   tcp: string;
@@ -88,7 +109,7 @@ export function nodeMultiaddrs(input: {
   domain?: string | undefined;
 }): NodeMultiaddrs {
   const { address, identity } = input;
-  const tcp = `/${addressProtocol(address.ip)}/${address.ip}/tcp/${address.tcp}/p2p/${identity.peerId}`;
+  const tcp = `${bareTcpMultiaddr(address)}/p2p/${identity.peerId}`;
   const host = address.dns4 ?? (input.domain ? `${input.nodeId}.${input.domain}` : undefined);
   const wss =
     host === undefined

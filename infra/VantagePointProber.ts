@@ -91,7 +91,7 @@ export class VantagePointProber extends Construct {
         [FUNCTION_ENVIRONMENT.loopSeconds]: String(SCHEDULE_PERIOD_SECONDS),
       },
     });
-    // GetItem and Query read the node directory (peer ids) that REST-reaching probers write there.
+    // PutItem also records node identities; GetItem and Query read that node directory back.
     control.probeResultsTable.grant(
       this.function,
       'dynamodb:PutItem',

@@ -92,7 +92,7 @@ export function createPublisherHandler(deps: PublisherHandlerDeps) {
       reasons.set(
         entry.nodeId,
         entry.missing === 'identity'
-          ? 'peer id not known yet (no REST-reaching prober has read it)'
+          ? 'peer id not known yet (no prober has reached the node)'
           : 'no deployed address',
       );
     }

@@ -114,7 +114,7 @@ export function createStressHandler(deps: StressHandlerDeps) {
       const address = multiaddrs.get(request.nodeId)?.tcp;
       if (!address) {
         throw new StressValidationError(
-          `nodeId: ${request.nodeId} has no known address or peer id yet; wait for a REST-reaching prober to record it`,
+          `nodeId: ${request.nodeId} has no known address or peer id yet; wait for a prober to reach it and record it`,
         );
       }
       target = libp2pStressTarget(await dialerFor(config), address, query, {
