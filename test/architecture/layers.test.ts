@@ -1,4 +1,4 @@
-// The layering rules of STYLE.md, checked on the source: fleet/ stays pure, infra/ holds no runtime logic.
+// The layering rules of STYLE.md, checked on the source: fleet/ stays pure, control/ works through its ports, infra/ holds no runtime logic, the two runtimes stay apart.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -63,5 +63,72 @@ describe('infra/ holds no runtime logic', () => {
       }
     }
     assert.deepEqual(offenders, []);
+  });
+});
+
+/** The control step runs the same on AWS and locally: it only talks to the world through fleet/ports.ts. */
+const CONTROL_ALLOWED_PACKAGES = new Set(['zod', 'node:crypto']);
+
+function controlMayImport(file: string, spec: string): boolean {
+  if (!spec.startsWith('.')) return CONTROL_ALLOWED_PACKAGES.has(spec);
+  const target = join(file, '..', spec);
+  return target.startsWith('control/') || target.startsWith('fleet/');
+}
+
+describe('control/ works through the ports in fleet/', () => {
+  it('imports nothing but fleet/, zod, node:crypto and other control/ modules', () => {
+    const offenders: string[] = [];
+    for (const file of sourceFiles('control')) {
+      for (const spec of importsOf(file)) {
+        if (!controlMayImport(file, spec)) offenders.push(`${file} imports ${spec}`);
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  it('the rule refuses the runtimes and AWS SDKs, and the scanner sees control/ imports', () => {
+    const file = 'control/decide-round.ts';
+    for (const spec of ['../fleet/ports.ts', './rounds.ts', 'zod', 'node:crypto']) {
+      assert.ok(controlMayImport(file, spec), spec);
+    }
+    for (const spec of [
+      '../waku/client/dialer.ts',
+      '../local/api.ts',
+      '../lambdas/shared/node-directory.ts',
+      '../infra/app.ts',
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      'libp2p',
+      'node:fs',
+    ]) {
+      assert.ok(!controlMayImport(file, spec), spec);
+    }
+    assert.ok(importsOf(file).some((spec) => spec.startsWith('../fleet/')));
+  });
+});
+
+describe('lambdas/ and local/ are two runtimes of the same control step', () => {
+  it('neither imports the other', () => {
+    const offenders: string[] = [];
+    for (const [folder, other] of [
+      ['lambdas', 'local'],
+      ['local', 'lambdas'],
+    ] as const) {
+      for (const file of sourceFiles(folder)) {
+        for (const spec of importsOf(file)) {
+          if (spec.startsWith('.') && join(file, '..', spec).startsWith(`${other}/`)) {
+            offenders.push(`${file} imports ${spec}`);
+          }
+        }
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  it('the check itself sees relative imports in both folders', () => {
+    assert.ok(importsOf('lambdas/probe/handler.ts').includes('../shared/node-directory.ts'));
+    assert.ok(
+      sourceFiles('local').some((file) => importsOf(file).some((spec) => spec.startsWith('./'))),
+    );
   });
 });
