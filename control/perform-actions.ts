@@ -20,6 +20,11 @@ export interface PerformActionsDeps {
   alarms?: AlarmSink;
   nowMs: number;
   log?: ActionLog;
+  /**
+   * Told of each action this run claimed, before it is performed: the local runtime records it in
+   * its event log and dashboard there, so a replacement that later fails reads as tried, then failed.
+   */
+  onClaimed?(action: FleetAction): void;
 }
 
 export interface PerformedActions {
@@ -50,6 +55,7 @@ export async function performActions(
       continue;
     }
     try {
+      deps.onClaimed?.(action);
       await perform(action, deps);
       outcome.performed.push(action);
       deps.log?.info(`performed ${action.kind}`, describe(action));

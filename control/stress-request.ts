@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FleetConfig } from '../fleet/config.ts';
 
 /**
- * The shape local/api.ts also checks (it keeps its own copy for now); caps come from config.stress.
+ * The shape both APIs check (lambdas/api and local/api.ts); caps come from config.stress.
  * @example const request = stressRequestSchema(config).parse(await c.req.json());
  */
 export function stressRequestSchema(config: Pick<FleetConfig, 'stress'>) {

@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
+import { type StressTestRequest, stressRequestSchema } from '../control/stress-request.ts';
 import { describeIssues, type FleetConfig } from '../fleet/config.ts';
 import type { PublishedRegistry } from './file-publisher.ts';
 import type { FleetEvent, NodeSample } from './sqlite-state-store.ts';
@@ -46,13 +47,8 @@ export interface FleetSnapshot {
   blindVantageIds: string[];
 }
 
-export interface StressRequest {
-  nodeId: string;
-  rate: number;
-  durationSeconds: number;
-  connections: number;
-  transport: 'libp2p' | 'rest';
-}
+/** The same request the stress function is invoked with on AWS. */
+export type StressRequest = StressTestRequest;
 
 /** A change pushed to dashboards over `GET /api/events`. */
 export type LiveUpdate =
@@ -95,31 +91,6 @@ export interface ApiOptions {
   adminToken: string;
   /** The dashboard page served at `/`. */
   dashboardHtml: string;
-}
-
-function stressRequestSchema(config: FleetConfig) {
-  const caps = config.stress;
-  return z.strictObject({
-    nodeId: z.string().min(1),
-    rate: z
-      .number()
-      .int()
-      .positive()
-      .max(caps.maxRatePerSecond, `at most stress.maxRatePerSecond (${caps.maxRatePerSecond})`),
-    durationSeconds: z
-      .number()
-      .positive()
-      .max(
-        caps.maxDurationSeconds,
-        `at most stress.maxDurationSeconds (${caps.maxDurationSeconds})`,
-      ),
-    connections: z
-      .number()
-      .int()
-      .positive()
-      .max(caps.maxConnections, `at most stress.maxConnections (${caps.maxConnections})`),
-    transport: z.enum(['libp2p', 'rest']),
-  });
 }
 
 /** Thrown by FleetControl when a request names a node that does not exist. */

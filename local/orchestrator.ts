@@ -5,18 +5,18 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
+import { decideRound } from '../control/decide-round.ts';
+import { registryListing } from '../control/listing.ts';
+import type { NodeMultiaddrs } from '../control/node-addresses.ts';
+import { type AlarmSink, performActions } from '../control/perform-actions.ts';
+import { buildRegistryArtifacts, listedNodesOf } from '../control/registry-artifacts.ts';
 import { ALARMS, type AlarmDefinition } from '../fleet/alarms.ts';
 import type { FleetConfig } from '../fleet/config.ts';
-import { type FleetAction, fleetReputations, runControllerRound } from '../fleet/controller.ts';
+import { type FleetAction, fleetReputations } from '../fleet/controller.ts';
+import { alarmDefinition } from '../fleet/failover/actions.ts';
 import type { ProbeRound } from '../fleet/observations.ts';
-import { StaleStateError, type TaskState } from '../fleet/ports.ts';
-import {
-  buildFleetsJson,
-  buildRegistryJson,
-  type ListedNode,
-  type RegistryNodeEntry,
-  type RegistrySigner,
-} from '../fleet/registry/index.ts';
+import type { NodeRuntime, TaskState } from '../fleet/ports.ts';
+import type { ListedNode, RegistrySigner } from '../fleet/registry/index.ts';
 import { type FleetState, initialFleetState, parseFleetState } from '../fleet/state.ts';
 import { laggedWindow, measureCompleteness, storeHashSource } from '../probes/completeness.ts';
 import {
@@ -67,6 +67,8 @@ const RECENT_EVENTS = 200;
 const TASKS_BELOW_DESIRED_GRACE_ROUNDS = 3;
 /** First dials share the CPU with six starting nodes: give them far longer than a probe. */
 const WARM_UP_TIMEOUT_MS = 10_000;
+/** What registry.json says of a node an operator took out. */
+const OPERATOR_DRAINED_REASON = 'drained by an operator';
 const NODE_SETTINGS = { ports: 'runtime.ports', operatorDrained: 'operator.drained' } as const;
 
 export interface OrchestratorOptions {
@@ -402,10 +404,25 @@ export class Orchestrator implements FleetControl {
     this.#observations = summarizeRounds(rounds);
     const taskStates = await this.#runtime.taskStates();
     const nowMs = this.#clock();
-    const result = await this.#decide(round, nowMs, taskStates);
-    for (const action of result.actions) {
-      if (await this.#store.claimAction(action.idempotencyKey, nowMs)) this.#perform(action);
-    }
+    const decided = await decideRound({
+      config: this.config,
+      store: this.#store,
+      round,
+      nowMs,
+      taskStates,
+      completeness: this.#store.latestCompleteness(),
+      stress: this.#store.latestStress(),
+      current: { state: this.#state, version: this.#version },
+    });
+    this.#state = decided.state;
+    this.#version = decided.version;
+    await performActions(decided.actions, {
+      claimAction: (key, atMs) => this.#store.claimAction(key, atMs),
+      runtime: this.#replacingRuntime,
+      alarms: this.#alarmSink,
+      nowMs,
+      onClaimed: (action) => this.#recordAction(action),
+    });
     this.#checkTasks(taskStates);
     this.#flapAgain();
     await this.#publishIfChanged(nowMs);
@@ -415,32 +432,35 @@ export class Orchestrator implements FleetControl {
     this.#emit({ type: 'snapshot', snapshot: this.#snapshot });
   }
 
-  async #decide(round: number, nowMs: number, taskStates: ReadonlyMap<string, TaskState>) {
-    for (;;) {
-      const result = runControllerRound({
-        config: this.config,
-        state: this.#state,
-        round,
-        nowMs,
-        probeRounds: await this.#store.probeRounds(round),
-        completeness: this.#store.latestCompleteness(),
-        stress: this.#store.latestStress(),
-        taskStates,
-      });
-      try {
-        this.#version = await this.#store.saveFleetState(result.state, this.#version);
-        this.#state = result.state;
-        return result;
-      } catch (error) {
-        if (!(error instanceof StaleStateError)) throw error;
-        const latest = await this.#store.loadFleetState();
-        this.#state = latest.state ?? initialFleetState(this.config);
-        this.#version = latest.version;
-      }
-    }
-  }
+  /**
+   * Replacements start in the background: a node process takes seconds to come up, and the round
+   * (probes, publishing, the dashboard) must not wait for it. A failure is recorded when it happens.
+   */
+  readonly #replacingRuntime: Pick<NodeRuntime, 'replaceNode'> = {
+    replaceNode: async (nodeId, reason) => {
+      this.#runtime
+        .replaceNode(nodeId, reason)
+        .catch((error: unknown) =>
+          this.#event('info', 'ReplaceFailed', 'warning', nodeId, (error as Error).message),
+        );
+    },
+  };
 
-  #perform(action: FleetAction): void {
+  readonly #alarmSink: AlarmSink = {
+    raise: (action) =>
+      this.#raiseAlarm(alarmDefinition(action.alarm), action.subject, action.reason),
+    clear: (action) =>
+      this.#event(
+        'alarm',
+        `${action.alarm} cleared`,
+        'info',
+        subjectNode(action.subject, this.config),
+        action.reason,
+      ),
+  };
+
+  /** Drains, re-admissions and replacements go to the event log; alarms reach it through the alarm sink. */
+  #recordAction(action: FleetAction): void {
     switch (action.kind) {
       case 'drain':
         this.#event('action', 'Drain', 'warning', action.nodeId, action.reason);
@@ -448,32 +468,8 @@ export class Orchestrator implements FleetControl {
       case 'readmit':
         this.#event('action', 'Readmit', 'info', action.nodeId, action.reason);
         return;
-      case 'replace': {
+      case 'replace':
         this.#event('action', 'Replace', 'warning', action.nodeId, action.reason);
-        this.#runtime
-          .replaceNode(action.nodeId, action.reason)
-          .catch((error: unknown) =>
-            this.#event(
-              'info',
-              'ReplaceFailed',
-              'warning',
-              action.nodeId,
-              (error as Error).message,
-            ),
-          );
-        return;
-      }
-      case 'alarm':
-        this.#raiseAlarm(definitionOf(action.alarm), action.subject, action.reason);
-        return;
-      case 'clear-alarm':
-        this.#event(
-          'alarm',
-          `${action.alarm} cleared`,
-          'info',
-          subjectNode(action.subject, this.config),
-          action.reason,
-        );
         return;
     }
   }
@@ -511,18 +507,8 @@ export class Orchestrator implements FleetControl {
     }
   }
 
-  /** Who goes into fleets.json: the controller's set, minus nodes an operator drained (never below minHealthy). */
   #listedNodeIds(): string[] {
-    const operatorDrained = this.#operatorDrained();
-    const controllerListed = this.#state.listedNodeIds;
-    const kept = controllerListed.filter((id) => !operatorDrained.has(id));
-    const minHealthy = this.config.failover.minHealthy;
-    for (const id of controllerListed) {
-      if (kept.length >= minHealthy) break;
-      if (!kept.includes(id)) kept.push(id);
-    }
-    const order = this.config.nodes.map((node) => node.id);
-    return kept.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    return registryListing(this.config, this.#state, this.#operatorDrained());
   }
 
   #operatorDrained(): Set<string> {
@@ -537,11 +523,7 @@ export class Orchestrator implements FleetControl {
   }
 
   async #publishIfChangedNow(nowMs: number): Promise<void> {
-    const listed: ListedNode[] = [];
-    for (const id of this.#listedNodeIds()) {
-      const addresses = this.#runtime.addressesOf(id);
-      if (addresses) listed.push({ id, tcp: addresses.tcpAddress });
-    }
+    const listed = listedNodesOf(this.#listedNodeIds(), this.#multiaddrsOf);
     const key = JSON.stringify(listed);
     const expiresAfterMs = this.config.registry.expiresAfterSeconds * 1000;
     const due =
@@ -573,60 +555,26 @@ export class Orchestrator implements FleetControl {
     }
   }
 
+  /** The runtime knows each node's address as it starts it; the local fleet serves no websockets. */
+  readonly #multiaddrsOf = (nodeId: string): NodeMultiaddrs | undefined => {
+    const addresses = this.#runtime.addressesOf(nodeId);
+    return addresses ? { tcp: addresses.tcpAddress } : undefined;
+  };
+
   async #publish(listed: ListedNode[], nowMs: number): Promise<void> {
     const sequence = this.#store.reserveRegistrySequence(await this.#publisher.lastSequence());
-    const { registry, fleet } = this.config;
-    const fleetsJson = buildFleetsJson({
-      fleet,
-      hostname: registry.hostname,
+    const operatorDrained = this.#operatorDrained();
+    const { artifacts } = await buildRegistryArtifacts({
+      config: this.config,
+      state: this.#state,
+      listed: listed.map((node) => node.id),
+      addressesOf: this.#multiaddrsOf,
+      signer: this.#signer,
       sequence,
       nowMs,
-      expiresAfterSeconds: registry.expiresAfterSeconds,
-      nodes: listed,
+      reasons: new Map([...operatorDrained].map((id) => [id, OPERATOR_DRAINED_REASON])),
     });
-    const listedIds = new Set(listed.map((node) => node.id));
-    const reputations = new Map(
-      fleetReputations(this.config, this.#state).map((rep) => [rep.nodeId, rep]),
-    );
-    const entries: RegistryNodeEntry[] = this.config.nodes.map((node) => {
-      const rep = reputations.get(node.id);
-      const addresses = this.#runtime.addressesOf(node.id);
-      return {
-        id: node.id,
-        status: this.#state.nodes[node.id]?.status ?? 'active',
-        listed: listedIds.has(node.id),
-        reputation: rep?.composite ?? null,
-        ...(rep
-          ? {
-              components: {
-                availability: rep.availability,
-                latency: rep.latency,
-                freshness: rep.freshness,
-                completeness: rep.completeness,
-                stress: rep.stress,
-              },
-            }
-          : {}),
-        ...(this.#operatorDrained().has(node.id) ? { reason: 'drained by an operator' } : {}),
-        addresses: addresses ? { tcp: addresses.tcpAddress } : {},
-      };
-    });
-    const registryJson = buildRegistryJson({
-      fleet,
-      hostname: registry.hostname,
-      sequence,
-      nowMs,
-      expiresAfterSeconds: registry.expiresAfterSeconds,
-      nodes: entries,
-    });
-    await this.#publisher.publish({
-      sequence,
-      fleetsJson: fleetsJson.bytes,
-      fleetsJsonSignature: await this.#signer.sign(fleetsJson.bytes),
-      registryJson: registryJson.bytes,
-      publicKeyPem: await this.#signer.publicKeyPem(),
-      cacheMaxAgeSeconds: registry.cacheMaxAgeSeconds,
-    });
+    await this.#publisher.publish(artifacts);
     this.#event(
       'info',
       'Published',
@@ -855,7 +803,7 @@ export class Orchestrator implements FleetControl {
     }
     drained.add(nodeIdResolved);
     this.#store.setSetting(NODE_SETTINGS.operatorDrained, [...drained]);
-    this.#event('action', 'OperatorDrain', 'warning', nodeIdResolved, 'drained by an operator');
+    this.#event('action', 'OperatorDrain', 'warning', nodeIdResolved, OPERATOR_DRAINED_REASON);
     await this.#afterOperatorChange();
   }
 
@@ -1031,10 +979,6 @@ export class Orchestrator implements FleetControl {
     if (matches.length === 1) return matches[0] as string;
     throw new UnknownNodeError(nodeId);
   }
-}
-
-function definitionOf(name: string): AlarmDefinition {
-  return Object.values(ALARMS).find((alarm) => alarm.name === name) as AlarmDefinition;
 }
 
 function subjectNode(subject: string, config: FleetConfig): string | null {
