@@ -1,5 +1,5 @@
 // How clients and probers dial a node: the deployed addresses (known at deploy time) joined with the node's identity (learnt at run time).
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Default port of the TLS websocket listener in front of a node when a domain is configured. */
 export const DEFAULT_SECURE_WEBSOCKET_PORT = 443;

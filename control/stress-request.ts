@@ -1,5 +1,5 @@
 // A stress test request as the API accepts it and the stress function is invoked with, capped by the config.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FleetConfig } from '../fleet/config.ts';
 
 /**

@@ -1,5 +1,5 @@
 // The fleet config: one declarative file read by the CDK app, the Lambdas and the local runtime alike.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Thrown for a config that does not validate; every line names a field path, the bad value and what was expected. */
 export class FleetConfigError extends Error {

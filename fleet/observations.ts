@@ -1,5 +1,5 @@
 // What probes observe: the typed records that flow from probers (local or Lambda) into reputation and failover.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Why a probe failed. The same classes are used by waku/ errors, probes, reputation and metrics. */
 export const PROBE_ERROR_CLASSES = [

@@ -1,5 +1,5 @@
 // FleetState: everything the controller remembers between rounds, as one JSON document that stores can validate.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALARMS } from './alarms.ts';
 import type { FleetConfig } from './config.ts';
 import {

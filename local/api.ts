@@ -2,7 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type StressTestRequest, stressRequestSchema } from '../control/stress-request.ts';
 import { describeIssues, type FleetConfig } from '../fleet/config.ts';
 import type { PublishedRegistry } from './file-publisher.ts';

@@ -11,7 +11,7 @@ import {
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FleetConfig } from '../fleet/config.ts';
 import type { NodeRuntime, TaskState } from '../fleet/ports.ts';
 

@@ -1,5 +1,5 @@
 // zod schemas of the nwaku REST replies and bodies we speak (health, debug, store v3, relay, admin faults), from the OpenAPI spec corrected by nwaku's real behaviour.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** nwaku v0.36+ spelling; older nodes (and the OpenAPI spec) use the Title Case one below. */
 export const HEALTH_STATUSES = [

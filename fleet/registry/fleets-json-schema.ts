@@ -1,5 +1,5 @@
 // The fleets.json format Status publishes and its clients read, as a zod schema that real files pass.
-import { z } from 'zod';
+import * as z from 'zod';
 import { addressForm } from './addresses.ts';
 import { InvalidRegistryError } from './errors.ts';
 import { describeRegistryIssues } from './issues.ts';

@@ -1,5 +1,5 @@
 // Turns zod issues on registry documents into lines that name the JSON path the way a reader would type it.
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const MAX_SHOWN_VALUE_CHARS = 80;

@@ -2,7 +2,7 @@
 //
 // fleets.json stays in Status's format and only names nodes to use; this companion document tells
 // dashboards and curious users why a node is or is not listed. It is unsigned: nothing dials from it.
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeDialableMultiaddr, isEnrRecord } from './addresses.ts';
 import { byCodeUnits, encodeRegistryDocument } from './encoding.ts';
 import { InvalidRegistryError } from './errors.ts';

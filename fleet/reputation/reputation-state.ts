@@ -1,5 +1,5 @@
 // The serialisable reputation memory of one node: per vantage point for what probes see, per node for the rest.
-import { z } from 'zod';
+import * as z from 'zod';
 import { NEUTRAL_BETA_PRIOR } from './forgetting.ts';
 
 const DecayedMeanStateSchema = z.strictObject({

@@ -1,6 +1,6 @@
 // The fleet config, deployment topology and node addresses, read from SSM and cached for the life of the execution environment.
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type DeployedAddressBook,
   DeployedAddressBookSchema,

@@ -1,5 +1,5 @@
 // The functions' environment variables, parsed with zod: a missing or bad value fails the cold start naming the variable.
-import { z } from 'zod';
+import * as z from 'zod';
 import { FUNCTION_ENVIRONMENT } from '../../fleet/function-environment.ts';
 
 export type EnvironmentKey = keyof typeof FUNCTION_ENVIRONMENT;

@@ -1,7 +1,7 @@
 // Small documents beside the fleet state in the node state table: operator drains and the last registry publication.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { tableKeys } from '../../fleet/tables.ts';
 import { callAws } from '../adapters/aws-call-error.ts';
 

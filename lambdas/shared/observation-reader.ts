@@ -1,7 +1,7 @@
 // Reads the newest completeness results and stress summaries per node, for the controller's reputation inputs.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   type CompletenessResult,
   CompletenessResultSchema,

@@ -1,5 +1,5 @@
 // The stress function: one guarded stress test of one listed node, from an API request or the schedule, recorded and measured against the SLO.
-import { z } from 'zod';
+import * as z from 'zod';
 import { registryListing } from '../../control/listing.ts';
 import { type StressTestRequest, stressRequestSchema } from '../../control/stress-request.ts';
 import { describeIssues, type FleetConfig, resolveNodes } from '../../fleet/config.ts';

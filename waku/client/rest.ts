@@ -1,5 +1,5 @@
 // nwaku REST client: health, info, store v3 and relay publish, each under a deadline and a byte cap, replies checked with zod.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { BadResponseError, RateLimitedError, StoreError, UnhealthyError } from '../errors.ts';
 import { STORE_STATUS } from '../protocols.ts';
 import {

@@ -1,5 +1,5 @@
 // Run-time fault injection for chaos tests: latency, store errors, archive holes, stalls and crashes.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const FaultSettingsSchema = z
   .object({

@@ -2,7 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { bytesToHex0x, hex0xToBytes } from '../message-hash.ts';
 import { STORE_STATUS } from '../protocols.ts';
 import {

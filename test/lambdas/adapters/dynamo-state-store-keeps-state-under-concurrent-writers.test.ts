@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseFleetConfig } from '../../../fleet/config.ts';
 import type { CompletenessResult, ProbeRound, StressSummary } from '../../../fleet/observations.ts';
 import { StaleStateError } from '../../../fleet/ports.ts';
