@@ -150,6 +150,11 @@ const ProbeSchema = z.strictObject({
 });
 
 const CompletenessSchema = z.strictObject({
+  /**
+   * The vantage point whose results completeness checks are recorded under (and, locally, whose
+   * prober runs them). Default: the first vantage point.
+   */
+  vantageId: z.string().optional(),
   intervalSeconds: positiveSeconds.default(300),
   windowSeconds: positiveSeconds.default(120),
   /** The window ends this long ago, so that relay has settled on every node. */
@@ -328,6 +333,17 @@ export const FleetConfigSchema = z
       }
       vantageIds.add(vantage.id);
     });
+    if (
+      config.completeness.vantageId !== undefined &&
+      !vantageIds.has(config.completeness.vantageId)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['completeness', 'vantageId'],
+        message: `unknown vantage point; expected one of: ${[...vantageIds].join(', ')}`,
+        params: { value: config.completeness.vantageId },
+      });
+    }
     if (config.failover.minHealthy > config.nodes.length) {
       ctx.addIssue({
         code: 'custom',
@@ -383,6 +399,12 @@ export type ProbeConfig = FleetConfig['probe'];
 
 function resolvePorts(defaults: NodePorts, own: Partial<NodePorts> | undefined): NodePorts {
   return { ...defaults, ...own };
+}
+
+/** The vantage point that runs history completeness checks. */
+export function completenessVantageId(config: FleetConfig): string {
+  // The schema requires at least one vantage point.
+  return config.completeness.vantageId ?? (config.vantagePoints[0] as VantagePointConfig).id;
 }
 
 /** A node with every default applied: what runtimes and the CDK app use. */

@@ -11,7 +11,7 @@ import type { NodeMultiaddrs } from '../control/node-addresses.ts';
 import { type AlarmSink, performActions } from '../control/perform-actions.ts';
 import { buildRegistryArtifacts, listedNodesOf } from '../control/registry-artifacts.ts';
 import { ALARMS, type AlarmDefinition } from '../fleet/alarms.ts';
-import type { FleetConfig } from '../fleet/config.ts';
+import { completenessVantageId, type FleetConfig } from '../fleet/config.ts';
 import { type FleetAction, fleetReputations } from '../fleet/controller.ts';
 import { alarmDefinition } from '../fleet/failover/actions.ts';
 import type { ProbeRound } from '../fleet/observations.ts';
@@ -586,7 +586,9 @@ export class Orchestrator implements FleetControl {
   }
 
   async #runCompleteness(): Promise<void> {
-    const prober = this.#probers.find((candidate) => !this.#blindVantages.has(candidate.id));
+    const seeing = this.#probers.filter((candidate) => !this.#blindVantages.has(candidate.id));
+    const preferred = completenessVantageId(this.config);
+    const prober = seeing.find((candidate) => candidate.id === preferred) ?? seeing[0];
     if (!prober) return;
     const sources = this.#targets().map((target) =>
       storeHashSource(

@@ -1,5 +1,5 @@
 // The completeness function: one lagged window for the whole fleet, every node's hashes unioned and re-asked, results recorded.
-import type { FleetConfig } from '../../fleet/config.ts';
+import { completenessVantageId, type FleetConfig } from '../../fleet/config.ts';
 import { METRIC_DIMENSIONS, METRICS } from '../../fleet/metrics.ts';
 import type { CompletenessResult } from '../../fleet/observations.ts';
 import type { MetricsSink, StateStore } from '../../fleet/ports.ts';
@@ -13,8 +13,6 @@ import { fleetAddresses } from '../shared/fleet-targets.ts';
 import type { HandlerLog, InvocationContext } from '../shared/invocation.ts';
 import type { NodeDirectory } from '../shared/node-directory.ts';
 
-/** The vantage id completeness results carry: one function, in the control region, checks the fleet. */
-export const COMPLETENESS_VANTAGE_ID = 'completeness';
 /** Left free at the end of the invocation for recording and metrics. */
 export const COMPLETENESS_RECORD_MARGIN_MS = 5000;
 
@@ -92,7 +90,8 @@ export function createCompletenessHandler(deps: CompletenessHandlerDeps) {
     );
     const results = await measureCompleteness({
       sources,
-      vantageId: COMPLETENESS_VANTAGE_ID,
+      // One function, in the control region, checks the fleet; its results carry the configured vantage id.
+      vantageId: completenessVantageId(config),
       settings: config.completeness,
       clock: deps.clock,
       window,
