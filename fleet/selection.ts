@@ -1,24 +1,9 @@
 // How a client picks a store node: go-waku's reference algorithm, and a variant weighted by the fleet's reputation.
+import type { RandomSource } from './random.ts';
 import type { NodeReputation } from './reputation/composite.ts';
 import { latencyScore, medianOf } from './reputation/latency.ts';
 
-/** Uniform in [0, 1), like Math.random, but injected so that selection is reproducible. */
-export type RandomSource = () => number;
-
-/**
- * A small seeded generator (mulberry32) for simulations and tests.
- * @example const random = seededRandom(42); random(); // always the same sequence for seed 42
- */
-export function seededRandom(seed: number): RandomSource {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { type RandomSource, seededRandom } from './random.ts';
 
 /** One store node as a client sees it after pinging: `rttMs` is null when the ping failed. */
 export interface PingedStoreNode {

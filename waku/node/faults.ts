@@ -1,5 +1,6 @@
 // Run-time fault injection for chaos tests: latency, store errors, archive holes, stalls and crashes.
 import * as z from 'zod';
+import { type RandomSource, seededRandom } from '../../fleet/random.ts';
 
 export const FaultSettingsSchema = z
   .object({
@@ -31,18 +32,6 @@ const NO_FAULTS: ActiveFaults = {
   stall: false,
 };
 
-/** mulberry32: small, fast and good enough to decide which requests fail, reproducibly per seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface FaultControllerOptions {
   /** @default 1 */
   seed?: number;
@@ -60,7 +49,7 @@ export interface FaultControllerOptions {
  */
 export class FaultController {
   #active: ActiveFaults = { ...NO_FAULTS };
-  readonly #random: () => number;
+  readonly #random: RandomSource;
   readonly #onCrash: (() => void) | undefined;
   #stallRelease: { promise: Promise<void>; release: () => void } | undefined;
   #stopped = false;
