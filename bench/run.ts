@@ -1,34 +1,19 @@
 // `npm run bench [-- --quick] [-- --only=id,id]`: storefleet against its peers in one run, one table, results in bench/results/.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAverage } from './cpu.ts';
-import type { BenchContext, Figure, FigureResult } from './figure.ts';
-import { bundlesFigure } from './figures/bundles.ts';
-import { controllerFigure } from './figures/controller.ts';
-import { costModelFigure } from './figures/cost-model.ts';
-import { failoverFigure } from './figures/failover.ts';
-import { healthProbesFigure } from './figures/health-probes.ts';
-import { libp2pPingFigure } from './figures/libp2p-ping.ts';
-import { stressFigure } from './figures/stress.ts';
+import type { Figure, FigureResult } from './figure.ts';
+import { FIGURES } from './figure-list.ts';
 import { renderTable } from './table.ts';
 
 const BENCH_DIR = import.meta.dirname;
 const RESULTS_DIR = join(BENCH_DIR, 'results');
 const INSTALL_TIMEOUT_MS = 300_000;
-
-/** In run order: the cheap, pure figures first, the fleet that spawns six nodes last. */
-const FIGURES: Figure[] = [
-  controllerFigure,
-  bundlesFigure,
-  costModelFigure,
-  healthProbesFigure,
-  libp2pPingFigure,
-  stressFigure,
-  failoverFigure,
-];
+/** A figure still running after this long is stopped and reported as not measured. */
+const FIGURE_TIMEOUT_MS = { quick: 90_000, full: 600_000 } as const;
 
 interface FigureOutcome {
   id: string;
@@ -83,6 +68,35 @@ function figureFailed(figure: Figure, error: unknown): FigureResult {
   };
 }
 
+/** Each figure in a fresh process: no heap, timers or sockets left over from the one before. */
+function runFigureProcess(figure: Figure, quick: boolean, scratch: string): Promise<FigureResult> {
+  const out = join(scratch, `${figure.id}.json`);
+  const timeoutMs = FIGURE_TIMEOUT_MS[quick ? 'quick' : 'full'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [join(BENCH_DIR, 'run-figure.ts'), figure.id, '--out', out, ...(quick ? ['--quick'] : [])],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) {
+        resolve(JSON.parse(readFileSync(out, 'utf8')) as FigureResult);
+      } else {
+        reject(
+          new Error(
+            signal === 'SIGKILL'
+              ? `still running after ${timeoutMs / 1000} s`
+              : `figure process exited with ${signal ?? `code ${code}`}`,
+          ),
+        );
+      }
+    });
+  });
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -96,7 +110,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const loadAtStart = loadAverage();
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const context: BenchContext = { quick, log };
+  const scratch = mkdtempSync(join(tmpdir(), 'storefleet-bench-'));
 
   log(
     `storefleet bench (${quick ? 'quick' : 'full'}), load average at start ${loadAtStart.join(' ')}`,
@@ -120,7 +134,7 @@ async function main(): Promise<void> {
     log(`-- ${figure.title}`);
     let result: FigureResult;
     try {
-      result = await figure.run(context);
+      result = await runFigureProcess(figure, quick, scratch);
     } catch (error) {
       log(`${figure.id} failed: ${String(error)}`);
       result = figureFailed(figure, error);
@@ -133,6 +147,7 @@ async function main(): Promise<void> {
     });
   }
 
+  rmSync(scratch, { recursive: true, force: true });
   const loadAtEnd = loadAverage();
   const totalSeconds = (performance.now() - started) / 1000;
   // Figures print in the order of the issue (1..7), whatever order they ran in.

@@ -92,7 +92,9 @@ export const healthProbesFigure: Figure = {
       // Warm-up: JIT, connection pools and the node's first answers.
       await probeWithHealthClient(node.restUrl, 500, node.pid, true);
       await probeWithHealthClient(node.restUrl, 500, node.pid, false);
-      await runWrk(exporter.probeUrl(target), { connections: CONCURRENCY, durationSeconds: 1 });
+      if (!quick) {
+        await runWrk(exporter.probeUrl(target), { connections: CONCURRENCY, durationSeconds: 1 });
+      }
       const ours: Side[] = [];
       const pooled: Side[] = [];
       const peer: Side[] = [];

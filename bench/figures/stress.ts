@@ -180,7 +180,7 @@ export const stressFigure: Figure = {
         );
       }
       // Warm-up of the node's query path and of both generators.
-      await runWrk(url, { connections: CONNECTIONS, durationSeconds: 1 });
+      if (!quick) await runWrk(url, { connections: CONNECTIONS, durationSeconds: 1 });
       const wrkRates: number[] = [];
       const wrkCpuMsPerRequest: number[] = [];
       const ourRates: number[] = [];
