@@ -9,15 +9,22 @@ import {
 } from '../errors.ts';
 
 /**
- * Settles with `work`, or rejects with WakuTimeoutError as soon as `signal` aborts, even when
- * `work` never settles (js-libp2p sometimes leaves a ping or stream hanging).
+ * Settles with `work`, or rejects as soon as `signal` aborts, even when `work` never settles
+ * (js-libp2p sometimes leaves a ping or stream hanging): racing keeps a deadline a hard bound.
+ * The rejection is the signal's reason, or what `reasonToError` makes of it.
+ * @example
+ * const rtt = await untilAborted(dialer.ping(address, { signal }), signal);
  */
-export function raceDeadline<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+export function untilAborted<T>(
+  work: Promise<T>,
+  signal: AbortSignal,
+  reasonToError: (reason: unknown) => unknown = (reason) => reason,
+): Promise<T> {
   // A late rejection of the losing promise must not surface as an unhandled rejection.
   work.catch(() => {});
-  if (signal.aborted) return Promise.reject(new WakuTimeoutError(what, undefined, signal.reason));
+  if (signal.aborted) return Promise.reject(reasonToError(signal.reason));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new WakuTimeoutError(what, undefined, signal.reason));
+    const onAbort = (): void => reject(reasonToError(signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (value) => {
@@ -30,6 +37,11 @@ export function raceDeadline<T>(work: Promise<T>, signal: AbortSignal, what: str
       },
     );
   });
+}
+
+/** Like untilAborted, but the abort rejects with a WakuTimeoutError naming `what` timed out. */
+export function raceDeadline<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  return untilAborted(work, signal, (reason) => new WakuTimeoutError(what, undefined, reason));
 }
 
 const LOST_CONNECTION_NAMES = new Set([
