@@ -1,5 +1,6 @@
 // The fleet config: one declarative file read by the CDK app, the Lambdas and the local runtime alike.
 import * as z from 'zod';
+import { gotIssueLine, valueAtPath } from './zod-issues.ts';
 
 /** Thrown for a config that does not validate; every line names a field path, the bad value and what was expected. */
 export class FleetConfigError extends Error {
@@ -448,9 +449,9 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   // Cross-field checks pass the value they judged (it may be a default the file never spelled out).
   const judged =
     issue.code === 'custom' ? (issue.params as { value?: unknown } | undefined)?.value : undefined;
-  const value = judged !== undefined ? judged : valueAt(input, issue.path);
+  const value = judged !== undefined ? judged : valueAtPath(input, issue.path);
   const shown = value === undefined ? 'nothing' : JSON.stringify(value);
-  return `${path || '(root)'}: got ${shown}; ${issue.message}`;
+  return gotIssueLine(path, shown, issue.message);
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -459,15 +460,6 @@ export function formatPath(path: readonly PropertyKey[]): string {
       typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`,
     )
     .join('');
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let current: unknown = input;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
 }
 
 /** Turns zod issues into readable lines that name the path and the bad value. */

@@ -1,5 +1,6 @@
 // Turns zod issues on registry documents into lines that name the JSON path the way a reader would type it.
 import type * as z from 'zod';
+import { gotIssueLine, valueAtPath } from '../zod-issues.ts';
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const MAX_SHOWN_VALUE_CHARS = 80;
@@ -19,15 +20,6 @@ export function formatJsonPath(path: readonly PropertyKey[]): string {
     .join('');
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let current: unknown = input;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
-}
-
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value) ?? String(value);
@@ -43,7 +35,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   if (issue.code === 'unrecognized_keys') {
     return `${path}: unexpected ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}; ${issue.message}`;
   }
-  return `${path}: got ${show(valueAt(input, issue.path))}; ${issue.message}`;
+  return gotIssueLine(path, show(valueAtPath(input, issue.path)), issue.message);
 }
 
 export function describeRegistryIssues(error: z.ZodError, input: unknown): string[] {
