@@ -6,7 +6,7 @@ import {
   type ProbeRound,
   ProbeRoundSchema,
 } from '../fleet/observations.ts';
-import type { StoreQuery, StoreQueryPage } from '../waku/client/store-types.ts';
+import type { ProbeDialer } from '../waku/client/dialer.ts';
 import { classifyError, WakuError, WakuTimeoutError, WrongClusterError } from '../waku/errors.ts';
 import { STORE_STATUS } from '../waku/protocols.ts';
 import { untilAborted } from './abortable.ts';
@@ -27,22 +27,8 @@ export interface ProbeTarget {
   restUrl?: string;
 }
 
-/** The libp2p calls a round makes; waku/client's ProbeDialer satisfies it. */
-export interface ProbeRoundDialer {
-  ping(
-    address: string,
-    options: { signal: AbortSignal; fresh?: boolean },
-  ): Promise<{ rttMs: number; freshDial: boolean }>;
-  metadata(
-    address: string,
-    options: { signal: AbortSignal },
-  ): Promise<{ clusterId: number; shards: number[] }>;
-  storeQuery(
-    address: string,
-    query: StoreQuery,
-    options: { signal: AbortSignal; maxResponseBytes?: number },
-  ): Promise<StoreQueryPage>;
-}
+/** The libp2p calls a round makes: a slice of waku/client's ProbeDialer, so tests fake only these. */
+export type ProbeRoundDialer = Pick<ProbeDialer, 'ping' | 'metadata' | 'storeQuery'>;
 
 /** The REST call a round makes; waku/client's REST health satisfies it. */
 export interface ProbeRoundRest {

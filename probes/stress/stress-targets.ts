@@ -1,5 +1,6 @@
 // What a stress test sends: one store query, over REST (keep-alive HTTP) or over libp2p store v3.
 import { Agent, request as httpRequest } from 'node:http';
+import { restStoreSearchParams } from '../../waku/client/rest.ts';
 import type { StoreQuery, StoreQueryPage } from '../../waku/client/store-types.ts';
 import {
   BadResponseError,
@@ -66,19 +67,9 @@ export function libp2pStressTarget(
   };
 }
 
-/** `/store/v3/messages?...` for a store query, as nwaku's REST API spells it. */
+/** `/store/v3/messages?...` for a store query, as the REST client spells it. */
 export function restStorePath(query: StoreQuery): string {
-  const params = new URLSearchParams();
-  params.set('includeData', String(query.includeData));
-  if (query.pubsubTopic !== undefined) params.set('pubsubTopic', query.pubsubTopic);
-  if (query.contentTopics?.length) params.set('contentTopics', query.contentTopics.join(','));
-  if (query.timeStartNs !== undefined) params.set('startTime', query.timeStartNs.toString());
-  if (query.timeEndNs !== undefined) params.set('endTime', query.timeEndNs.toString());
-  if (query.messageHashes?.length) params.set('hashes', query.messageHashes.join(','));
-  if (query.cursor !== undefined) params.set('cursor', query.cursor);
-  if (query.pageSize !== undefined) params.set('pageSize', String(query.pageSize));
-  if (query.forward !== undefined) params.set('ascending', String(query.forward));
-  return `/store/v3/messages?${params.toString()}`;
+  return `/store/v3/messages?${restStoreSearchParams(query).toString()}`;
 }
 
 /**

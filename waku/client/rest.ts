@@ -167,7 +167,12 @@ export function info(
   });
 }
 
-function storeSearchParams(query: StoreQuery, peerAddr: string | undefined): URLSearchParams {
+/**
+ * The query string of `/store/v3/messages` as nwaku's REST API spells it; `ascending` only when
+ * the query sets `forward`, since nwaku's default is already ascending.
+ * @example `${restUrl}/store/v3/messages?${restStoreSearchParams({ includeData: true, pageSize: 20 })}`
+ */
+export function restStoreSearchParams(query: StoreQuery, peerAddr?: string): URLSearchParams {
   const params = new URLSearchParams();
   if (peerAddr !== undefined) params.set('peerAddr', peerAddr);
   params.set('includeData', String(query.includeData));
@@ -178,7 +183,7 @@ function storeSearchParams(query: StoreQuery, peerAddr: string | undefined): URL
   if (query.messageHashes?.length) params.set('hashes', query.messageHashes.join(','));
   if (query.cursor !== undefined) params.set('cursor', query.cursor);
   if (query.pageSize !== undefined) params.set('pageSize', String(query.pageSize));
-  params.set('ascending', String(query.forward ?? true));
+  if (query.forward !== undefined) params.set('ascending', String(query.forward));
   return params;
 }
 
@@ -211,7 +216,7 @@ export function restStoreQuery(
   query: StoreQuery,
   options: RestOptions & { peerAddr?: string },
 ): Promise<StoreQueryPage> {
-  const url = `${endpoint(restUrl, 'store/v3/messages')}?${storeSearchParams(query, options.peerAddr)}`;
+  const url = `${endpoint(restUrl, 'store/v3/messages')}?${restStoreSearchParams({ ...query, forward: query.forward ?? true }, options.peerAddr)}`;
   return request(
     url,
     'store query',
