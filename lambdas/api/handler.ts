@@ -1,11 +1,9 @@
 // Lambda entry of the API: the hono app behind the function URL, wired to SSM, DynamoDB and the stress function.
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { FleetStateSchema } from '../../fleet/state.ts';
-import { DynamoStateStore } from '../adapters/DynamoStateStore.ts';
 import { invokeAsync } from '../shared/aws-wiring.ts';
-import { controlPlaneFromEnvironment } from '../shared/defaults.ts';
+import { controlPlaneFromEnvironment, dynamoFleetStateStore } from '../shared/defaults.ts';
 import { readFunctionEnvironment } from '../shared/environment.ts';
-import { DynamoFleetSettings } from '../shared/fleet-settings.ts';
+import { dynamoFleetSettings } from '../shared/fleet-settings.ts';
 import { type ApiDeps, createApiHandler } from './api-app.ts';
 
 const lambdaClient = new LambdaClient({});
@@ -17,16 +15,8 @@ export function defaultApiDependencies(env: NodeJS.ProcessEnv = process.env): Ap
   );
   return {
     controlPlane: controlPlaneFromEnvironment(env),
-    store: new DynamoStateStore({
-      fleet: values.fleet,
-      nodeStateTableName: values.nodeStateTable,
-      probeResultsTableName: values.probeResultsTable,
-      stateSchema: FleetStateSchema,
-    }),
-    settings: new DynamoFleetSettings({
-      fleet: values.fleet,
-      nodeStateTableName: values.nodeStateTable,
-    }),
+    store: dynamoFleetStateStore(values),
+    settings: dynamoFleetSettings(values),
     invokeStress: (request) => invokeAsync(lambdaClient, values.stressFunction, request),
   };
 }

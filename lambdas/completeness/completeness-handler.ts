@@ -1,13 +1,12 @@
 // The completeness function: one lagged window for the whole fleet, every node's hashes unioned and re-asked, results recorded.
-import { completenessVantageId, type FleetConfig } from '../../fleet/config.ts';
+import { completenessVantageId } from '../../fleet/config.ts';
 import { METRIC_DIMENSIONS, METRICS } from '../../fleet/metrics.ts';
 import type { CompletenessResult } from '../../fleet/observations.ts';
 import type { MetricsSink, StateStore } from '../../fleet/ports.ts';
 import type { ProbeClock } from '../../probes/clock.ts';
 import { laggedWindow, measureCompleteness, storeHashSource } from '../../probes/completeness.ts';
 import type { StressDialer } from '../../probes/stress/stress-targets.ts';
-import { autoshard } from '../../waku/node/autosharding.ts';
-import { pubsubTopic } from '../../waku/protocols.ts';
+import { containerDialer, probePubsubTopic } from '../shared/container-dialer.ts';
 import type { ControlPlaneSource } from '../shared/control-plane.ts';
 import { fleetAddresses } from '../shared/fleet-targets.ts';
 import type { HandlerLog, InvocationContext } from '../shared/invocation.ts';
@@ -39,16 +38,7 @@ export interface CompletenessInvocationResult {
  * export const handler = createCompletenessHandler(defaultCompletenessDependencies());
  */
 export function createCompletenessHandler(deps: CompletenessHandlerDeps) {
-  let dialer: Promise<CompletenessDialer> | undefined;
-  const dialerFor = (config: FleetConfig) => {
-    if (!dialer) {
-      dialer = deps.createDialer({ clusterId: config.clusterId, shards: [...config.shards] });
-      dialer.catch(() => {
-        dialer = undefined;
-      });
-    }
-    return dialer;
-  };
+  const dialerFor = containerDialer((options) => deps.createDialer(options));
 
   return async function completenessHandler(
     _event: unknown,
@@ -70,10 +60,7 @@ export function createCompletenessHandler(deps: CompletenessHandlerDeps) {
       return { ...toWindow(window), results: [] };
     }
     const client = await dialerFor(config);
-    const topic = pubsubTopic(
-      config.clusterId,
-      autoshard(config.probe.contentTopics[0] as string, config.shards),
-    );
+    const topic = probePubsubTopic(config);
     const sources = [...multiaddrs].map(([nodeId, addresses]) =>
       storeHashSource(
         (query, signal) =>

@@ -1,10 +1,7 @@
 // Lambda entry of the controller: wires the control step to SSM, DynamoDB, ECS and the publisher function.
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { FleetStateSchema } from '../../fleet/state.ts';
-import { DynamoStateStore } from '../adapters/DynamoStateStore.ts';
-import { logger } from '../adapters/logger.ts';
 import { ecsRuntime, invokeAsync } from '../shared/aws-wiring.ts';
-import { controlPlaneFromEnvironment, metricsFromEnvironment } from '../shared/defaults.ts';
+import { defaultHandlerDependencies, dynamoFleetStateStore } from '../shared/defaults.ts';
 import {
   DEFAULT_LOOP_SECONDS,
   readFunctionEnvironment,
@@ -25,13 +22,8 @@ export function defaultControllerDependencies(
   );
   return {
     loopSeconds: readLoopSeconds(DEFAULT_LOOP_SECONDS, env),
-    controlPlane: controlPlaneFromEnvironment(env),
-    store: new DynamoStateStore({
-      fleet: values.fleet,
-      nodeStateTableName: values.nodeStateTable,
-      probeResultsTableName: values.probeResultsTable,
-      stateSchema: FleetStateSchema,
-    }),
+    ...defaultHandlerDependencies(env),
+    store: dynamoFleetStateStore(values),
     observations: new DynamoObservationReader({
       fleet: values.fleet,
       probeResultsTableName: values.probeResultsTable,
@@ -43,8 +35,6 @@ export function defaultControllerDependencies(
         ...request,
       }),
     clock: systemLoopClock,
-    metrics: metricsFromEnvironment(env),
-    log: logger,
   };
 }
 

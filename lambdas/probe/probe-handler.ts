@@ -24,8 +24,7 @@ import {
   runProbeRound,
 } from '../../probes/probe-round.ts';
 import { PeerIdMismatchError } from '../../waku/errors.ts';
-import { autoshard } from '../../waku/node/autosharding.ts';
-import { pubsubTopic } from '../../waku/protocols.ts';
+import { containerDialer, probePubsubTopic } from '../shared/container-dialer.ts';
 import type { ControlPlaneSource } from '../shared/control-plane.ts';
 import { fleetAddresses, probeTargets } from '../shared/fleet-targets.ts';
 import type { HandlerLog, InvocationContext, LoopClock } from '../shared/invocation.ts';
@@ -86,16 +85,7 @@ export interface ProbeInvocationResult {
  * export const handler = createProbeHandler(defaultProbeDependencies());
  */
 export function createProbeHandler(deps: ProbeHandlerDeps) {
-  let dialer: Promise<ContainerDialer> | undefined;
-  const dialerFor = (config: FleetConfig): Promise<ContainerDialer> => {
-    if (!dialer) {
-      dialer = deps.createDialer({ clusterId: config.clusterId, shards: [...config.shards] });
-      dialer.catch(() => {
-        dialer = undefined;
-      });
-    }
-    return dialer;
-  };
+  const dialerFor = containerDialer((options) => deps.createDialer(options));
 
   /** Nodes that answered with another key than the directory's; kept across invocations. */
   const rotatedKeys = new Set<string>();
@@ -150,10 +140,7 @@ export function createProbeHandler(deps: ProbeHandlerDeps) {
       deps.log.warn('nodes left out of probing', { unreachable: addresses.unreachable });
     }
     let targets = probeTargets(addresses, (nodeId) => restUrls.get(nodeId));
-    const topic = pubsubTopic(
-      config.clusterId,
-      autoshard(config.probe.contentTopics[0] as string, config.shards),
-    );
+    const topic = probePubsubTopic(config);
     const intervalSeconds = config.probe.intervalSeconds;
     const loopEndMs = startMs + deps.loopSeconds * 1000;
     const rounds: number[] = [];

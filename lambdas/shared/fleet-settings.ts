@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import * as z from 'zod';
 import { tableKeys } from '../../fleet/tables.ts';
 import { callAws } from '../adapters/aws-call-error.ts';
+import type { EnvironmentKey } from './environment.ts';
 
 const defaultDocumentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
@@ -95,4 +96,14 @@ export class DynamoFleetSettings implements FleetSettings {
       ),
     );
   }
+}
+
+/** The settings in the node state table, named by values read with readFunctionEnvironment. */
+export function dynamoFleetSettings(
+  values: Record<Extract<EnvironmentKey, 'fleet' | 'nodeStateTable'>, string>,
+): DynamoFleetSettings {
+  return new DynamoFleetSettings({
+    fleet: values.fleet,
+    nodeStateTableName: values.nodeStateTable,
+  });
 }

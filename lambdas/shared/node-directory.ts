@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-d
 import { type NodeIdentity, NodeIdentitySchema } from '../../control/node-addresses.ts';
 import { TABLE_KEYS, tableKeys } from '../../fleet/tables.ts';
 import { AwsCallError, awsErrorName, callAws } from '../adapters/aws-call-error.ts';
+import type { EnvironmentKey } from './environment.ts';
 
 const defaultDocumentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
@@ -132,4 +133,14 @@ function safeJson(text: unknown): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The directory in the probe results table, named by values read with readFunctionEnvironment. */
+export function dynamoNodeDirectory(
+  values: Record<Extract<EnvironmentKey, 'fleet' | 'probeResultsTable'>, string>,
+): DynamoNodeDirectory {
+  return new DynamoNodeDirectory({
+    fleet: values.fleet,
+    probeResultsTableName: values.probeResultsTable,
+  });
 }

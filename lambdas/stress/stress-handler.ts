@@ -15,8 +15,7 @@ import {
   type StressDialer,
   type StressTarget,
 } from '../../probes/stress/stress-targets.ts';
-import { autoshard } from '../../waku/node/autosharding.ts';
-import { pubsubTopic } from '../../waku/protocols.ts';
+import { containerDialer, probePubsubTopic } from '../shared/container-dialer.ts';
 import type { ControlPlaneSource } from '../shared/control-plane.ts';
 import type { FleetSettings } from '../shared/fleet-settings.ts';
 import { fleetAddresses } from '../shared/fleet-targets.ts';
@@ -57,16 +56,7 @@ export interface StressHandlerDeps {
  * export const handler = createStressHandler(defaultStressDependencies());
  */
 export function createStressHandler(deps: StressHandlerDeps) {
-  let dialer: Promise<StressFunctionDialer> | undefined;
-  const dialerFor = (config: FleetConfig) => {
-    if (!dialer) {
-      dialer = deps.createDialer({ clusterId: config.clusterId, shards: [...config.shards] });
-      dialer.catch(() => {
-        dialer = undefined;
-      });
-    }
-    return dialer;
-  };
+  const dialerFor = containerDialer((options) => deps.createDialer(options));
 
   return async function stressHandler(
     event: unknown,
@@ -86,10 +76,7 @@ export function createStressHandler(deps: StressHandlerDeps) {
     if (!config.nodes.some((node) => node.id === request.nodeId)) {
       throw new StressValidationError(`nodeId: no node "${request.nodeId}" in ${config.fleet}`);
     }
-    const topic = pubsubTopic(
-      config.clusterId,
-      autoshard(config.probe.contentTopics[0] as string, config.shards),
-    );
+    const topic = probePubsubTopic(config);
     const query = {
       includeData: false,
       pubsubTopic: topic,
