@@ -477,3 +477,19 @@ export function parseFleetConfig(input: unknown, source = 'fleet config'): Fleet
   if (!result.success) throw new FleetConfigError(describeIssues(result.error, input), source);
   return result.data;
 }
+
+/**
+ * Validates the text of a fleet config file, so that the CDK app and the local runtime report a
+ * file that is not JSON the same way; reading the file stays with them (sync for synth, async locally).
+ * @example
+ * const config = parseFleetConfigText(readFileSync(path, 'utf8'), path);
+ */
+export function parseFleetConfigText(text: string, source = 'fleet config'): FleetConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new FleetConfigError([`not valid JSON: ${(error as Error).message}`], source);
+  }
+  return parseFleetConfig(json, source);
+}

@@ -6,7 +6,7 @@ import {
   AWS_REGIONS,
   type FleetConfig,
   FleetConfigError,
-  parseFleetConfig,
+  parseFleetConfigText,
 } from '../fleet/config.ts';
 import { PROJECT_ROOT } from './StorefleetFunction.ts';
 
@@ -178,11 +178,5 @@ export function loadFleetConfigFile(path: string): FleetConfig {
   } catch (error) {
     throw new FleetConfigError([`cannot read the file: ${(error as Error).message}`], path);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new FleetConfigError([`not valid JSON: ${(error as Error).message}`], path);
-  }
-  return parseFleetConfig(json, path);
+  return parseFleetConfigText(text, path);
 }

@@ -1,6 +1,6 @@
 // Reads a fleet config file from disk; the only place outside infra/ that touches the file.
 import { readFile } from 'node:fs/promises';
-import { type FleetConfig, FleetConfigError, parseFleetConfig } from '../fleet/config.ts';
+import { type FleetConfig, FleetConfigError, parseFleetConfigText } from '../fleet/config.ts';
 
 export async function loadFleetConfig(path: string): Promise<FleetConfig> {
   let text: string;
@@ -9,11 +9,5 @@ export async function loadFleetConfig(path: string): Promise<FleetConfig> {
   } catch (error) {
     throw new FleetConfigError([`cannot read the file: ${(error as Error).message}`], path);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new FleetConfigError([`not valid JSON: ${(error as Error).message}`], path);
-  }
-  return parseFleetConfig(json, path);
+  return parseFleetConfigText(text, path);
 }
