@@ -7,7 +7,6 @@ import { createCompletenessHandler } from '../../../lambdas/completeness/complet
 import { DynamoObservationReader } from '../../../lambdas/shared/observation-reader.ts';
 import { createStressHandler } from '../../../lambdas/stress/stress-handler.ts';
 import { StressValidationError } from '../../../probes/stress/run-stress.ts';
-import { createProbeDialer, type ProbeDialer } from '../../../waku/client/dialer.ts';
 import { info } from '../../../waku/client/rest.ts';
 import {
   CONTENT_TOPIC,
@@ -23,12 +22,6 @@ import {
 
 const WINDOW_MS = 60_000;
 let fleet: LocalFleet;
-const dialers: ProbeDialer[] = [];
-const createDialer = async (options: { clusterId: number; shards: number[] }) => {
-  const dialer = await createProbeDialer(options);
-  dialers.push(dialer);
-  return dialer;
-};
 
 before(async () => {
   fleet = await startLocalFleet();
@@ -39,7 +32,6 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.allSettled(dialers.map((dialer) => dialer.stop()));
   await fleet.close();
 });
 
@@ -63,7 +55,7 @@ describe('the completeness handler', () => {
       controlPlane: fleet.controlPlane,
       store: fleet.store,
       directory: fleet.directory,
-      createDialer,
+      createDialer: fleet.createDialer,
       clock,
       metrics,
       log: quietLog,
@@ -94,7 +86,7 @@ describe('the stress handler', () => {
       store: fleet.store,
       settings: fleet.settings,
       directory: fleet.directory,
-      createDialer,
+      createDialer: fleet.createDialer,
       restUrlOf: (nodeId) => fleet.nodes.get(nodeId)?.restUrl,
       clock: { nowMs: Date.now },
       metrics,

@@ -8,14 +8,18 @@ import type { DeploymentTopology } from '../../../fleet/function-environment.ts'
 import type { MetricsSink, MetricUnit } from '../../../fleet/ports.ts';
 import { type FleetState, FleetStateSchema } from '../../../fleet/state.ts';
 import { DynamoStateStore } from '../../../lambdas/adapters/DynamoStateStore.ts';
+import type { ProbeHandlerDeps } from '../../../lambdas/probe/probe-handler.ts';
 import type { ControlPlaneSource } from '../../../lambdas/shared/control-plane.ts';
 import { DynamoFleetSettings } from '../../../lambdas/shared/fleet-settings.ts';
+import { sameRegionRestUrl } from '../../../lambdas/shared/fleet-targets.ts';
 import type {
   HandlerLog,
   InvocationContext,
   LoopClock,
 } from '../../../lambdas/shared/invocation.ts';
 import { DynamoNodeDirectory } from '../../../lambdas/shared/node-directory.ts';
+import { createProbeDialer, type ProbeDialer } from '../../../waku/client/dialer.ts';
+import { health, info } from '../../../waku/client/rest.ts';
 import { type StoreNodeHandle, startStoreNode } from '../../../waku/node/store-node.ts';
 import { type DynamoEmulator, startDynamoEmulator } from '../adapters/dynalite-emulator.ts';
 
@@ -40,6 +44,10 @@ export interface LocalFleet {
   directory: DynamoNodeDirectory;
   settings: DynamoFleetSettings;
   controlPlane: ControlPlaneSource;
+  /** A libp2p dialer for a handler's createDialer; close() stops every one made. */
+  createDialer(options: { clusterId: number; shards: number[] }): Promise<ProbeDialer>;
+  /** Local nodes answer REST on loopback; the region rule decides which vantage point reaches it. */
+  restUrlOf: ProbeHandlerDeps['restUrlOf'];
   stopNode(nodeId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -115,6 +123,7 @@ export async function startLocalFleet(
   };
   const dynamo = await startDynamoEmulator([NODE_STATE_TABLE, PROBE_RESULTS_TABLE]);
   const stopped = new Set<string>();
+  const dialers: ProbeDialer[] = [];
   return {
     config,
     topology,
@@ -142,17 +151,46 @@ export async function startLocalFleet(
       load: async () => ({ config, topology }),
       addresses: async () => addresses,
     },
+    createDialer: async (options) => {
+      const dialer = await createProbeDialer(options);
+      dialers.push(dialer);
+      return dialer;
+    },
+    restUrlOf: (node, vantage) =>
+      sameRegionRestUrl(node, vantage) ? nodes.get(node.id)?.restUrl : undefined,
     stopNode: async (nodeId) => {
       stopped.add(nodeId);
       await nodes.get(nodeId)?.stop();
     },
     close: async () => {
+      await Promise.allSettled(dialers.map((dialer) => dialer.stop()));
       await Promise.allSettled(
         [...nodes].filter(([id]) => !stopped.has(id)).map(([, node]) => node.stop()),
       );
       await dynamo.close();
       await rm(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The probe handler wired to the local fleet the way the AWS wiring wires it; the vantage point,
+ * loop and clock are the test's, and any other part may be replaced.
+ */
+export function localProbeDeps(
+  fleet: LocalFleet,
+  deps: Pick<ProbeHandlerDeps, 'vantageId' | 'loopSeconds' | 'clock'> & Partial<ProbeHandlerDeps>,
+): ProbeHandlerDeps {
+  return {
+    controlPlane: fleet.controlPlane,
+    store: fleet.store,
+    directory: fleet.directory,
+    createDialer: fleet.createDialer,
+    rest: { health, info },
+    restUrlOf: fleet.restUrlOf,
+    metrics: recordingMetrics(),
+    log: quietLog,
+    ...deps,
   };
 }
 

@@ -12,14 +12,12 @@ import {
 } from '../../../lambdas/controller/controller-handler.ts';
 import { createProbeHandler } from '../../../lambdas/probe/probe-handler.ts';
 import { ecsRuntime } from '../../../lambdas/shared/aws-wiring.ts';
-import { sameRegionRestUrl } from '../../../lambdas/shared/fleet-targets.ts';
 import { DynamoObservationReader } from '../../../lambdas/shared/observation-reader.ts';
-import { createProbeDialer, type ProbeDialer } from '../../../waku/client/dialer.ts';
-import { health, info } from '../../../waku/client/rest.ts';
 import {
   FLEET,
   fakeContext,
   type LocalFleet,
+  localProbeDeps,
   NODE_IDS,
   PROBE_RESULTS_TABLE,
   quietLog,
@@ -29,7 +27,6 @@ import {
 } from './local-fleet-fixture.ts';
 
 let fleet: LocalFleet;
-const dialers: ProbeDialer[] = [];
 /** A round boundary in the past, so every virtual wait is short and rounds are numbered alike. */
 const firstRound = roundNumber(Date.now(), 5) - 100;
 
@@ -40,26 +37,18 @@ function probeHandlerFor(
   dialersCreated: { count: number } = { count: 0 },
 ) {
   const metrics = recordingMetrics();
-  const handler = createProbeHandler({
-    vantageId,
-    loopSeconds,
-    controlPlane: fleet.controlPlane,
-    store: fleet.store,
-    directory: fleet.directory,
-    createDialer: async (options) => {
-      dialersCreated.count += 1;
-      const dialer = await createProbeDialer(options);
-      dialers.push(dialer);
-      return dialer;
-    },
-    rest: { health, info },
-    // Local nodes answer REST on loopback; the region rule decides which vantage point reaches it.
-    restUrlOf: (node, vantage) =>
-      sameRegionRestUrl(node, vantage) ? fleet.nodes.get(node.id)?.restUrl : undefined,
-    clock,
-    metrics,
-    log: quietLog,
-  });
+  const handler = createProbeHandler(
+    localProbeDeps(fleet, {
+      vantageId,
+      loopSeconds,
+      clock,
+      metrics,
+      createDialer: (options) => {
+        dialersCreated.count += 1;
+        return fleet.createDialer(options);
+      },
+    }),
+  );
   return { handler, metrics };
 }
 
@@ -89,7 +78,6 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.allSettled(dialers.map((dialer) => dialer.stop()));
   await fleet.close();
 });
 

@@ -6,15 +6,11 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { identityFromHandshake } from '../../../control/node-addresses.ts';
 import { roundNumber, roundStartMs } from '../../../control/rounds.ts';
 import { createProbeHandler } from '../../../lambdas/probe/probe-handler.ts';
-import { sameRegionRestUrl } from '../../../lambdas/shared/fleet-targets.ts';
-import { createProbeDialer, type ProbeDialer } from '../../../waku/client/dialer.ts';
-import { health, info } from '../../../waku/client/rest.ts';
 import {
   fakeContext,
   type LocalFleet,
+  localProbeDeps,
   NODE_IDS,
-  quietLog,
-  recordingMetrics,
   startLocalFleet,
   virtualClock,
 } from './local-fleet-fixture.ts';
@@ -27,28 +23,10 @@ const [FIRST_NODE, SECOND_NODE] = NODE_IDS as [string, string];
 const LEAD_MS = 2000;
 
 let fleet: LocalFleet;
-const dialers: ProbeDialer[] = [];
 
 function probeHandlerFor(vantageId: string, round: number, loopSeconds = INTERVAL_SECONDS) {
   const clock = virtualClock(roundStartMs(round, INTERVAL_SECONDS) - LEAD_MS);
-  const handler = createProbeHandler({
-    vantageId,
-    loopSeconds,
-    controlPlane: fleet.controlPlane,
-    store: fleet.store,
-    directory: fleet.directory,
-    createDialer: async (options) => {
-      const dialer = await createProbeDialer(options);
-      dialers.push(dialer);
-      return dialer;
-    },
-    rest: { health, info },
-    restUrlOf: (node, vantage) =>
-      sameRegionRestUrl(node, vantage) ? fleet.nodes.get(node.id)?.restUrl : undefined,
-    clock,
-    metrics: recordingMetrics(),
-    log: quietLog,
-  });
+  const handler = createProbeHandler(localProbeDeps(fleet, { vantageId, loopSeconds, clock }));
   return () => handler({}, fakeContext(`probe-${vantageId}`, clock));
 }
 
@@ -72,7 +50,6 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.allSettled(dialers.map((dialer) => dialer.stop()));
   await fleet.close();
 });
 
