@@ -35,6 +35,9 @@ function storefleet(...args: string[]): Promise<Run> {
 
 let dir = '';
 const file = (name: string) => join(dir, name);
+const verify = (path: string, ...flags: string[]) =>
+  storefleet('registry', 'verify', path, ...flags);
+const signatureFlags = () => ['--sig', file('fleets.json.sig'), '--pubkey', file('fleets.pub.pem')];
 
 before(async () => {
   // Prepare: a signed registry as a publisher writes it, plus tampered and malformed variants.
@@ -65,17 +68,7 @@ after(async () => {
 
 describe('accepts registries clients can use', () => {
   it('accepts a signed storefleet registry and prints fleets, kinds, node counts and sequence', async () => {
-    const run = await storefleet(
-      'registry',
-      'verify',
-      file('fleets.json'),
-      '--sig',
-      file('fleets.json.sig'),
-      '--pubkey',
-      file('fleets.pub.pem'),
-      '--now',
-      NOW,
-    );
+    const run = await verify(file('fleets.json'), ...signatureFlags(), '--now', NOW);
     assert.equal(run.code, 0, run.stderr);
     assert.match(
       run.stdout,
@@ -92,7 +85,7 @@ describe('accepts registries clients can use', () => {
   });
 
   it('accepts a Status-shaped file with legacy kinds and no signature', async () => {
-    const run = await storefleet('registry', 'verify', file('legacy.json'));
+    const run = await verify(file('legacy.json'));
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /no sequence; .* no expiry\)/);
     assert.match(run.stdout, /^ {2}eth\.prod: boot 2, mail 3, whisper 4, rendezvous 1$/m);
@@ -102,7 +95,7 @@ describe('accepts registries clients can use', () => {
   it('accepts the fleets.json Status published on 2024-07-24', {
     skip: existsSync(REFERENCE_FILE) ? false : `${REFERENCE_FILE} is not on this machine`,
   }, async () => {
-    const run = await storefleet('registry', 'verify', REFERENCE_FILE);
+    const run = await verify(REFERENCE_FILE);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /8 fleets, 123 addresses/);
     assert.match(
@@ -114,7 +107,7 @@ describe('accepts registries clients can use', () => {
 
 describe('exits 2 and says what is wrong', () => {
   it('rejects a malformed file, naming the JSON path', async () => {
-    const run = await storefleet('registry', 'verify', file('malformed.json'));
+    const run = await verify(file('malformed.json'));
     assert.equal(run.code, 2);
     assert.match(run.stderr, /^InvalidRegistryError: .*malformed\.json is invalid:$/m);
     assert.match(
@@ -125,17 +118,7 @@ describe('exits 2 and says what is wrong', () => {
   });
 
   it('rejects a file whose signature does not verify', async () => {
-    const run = await storefleet(
-      'registry',
-      'verify',
-      file('tampered.json'),
-      '--sig',
-      file('fleets.json.sig'),
-      '--pubkey',
-      file('fleets.pub.pem'),
-      '--now',
-      NOW,
-    );
+    const run = await verify(file('tampered.json'), ...signatureFlags(), '--now', NOW);
     assert.equal(run.code, 2);
     assert.match(
       run.stderr,
@@ -144,13 +127,7 @@ describe('exits 2 and says what is wrong', () => {
   });
 
   it('reports an expired registry as an error', async () => {
-    const run = await storefleet(
-      'registry',
-      'verify',
-      file('fleets.json'),
-      '--now',
-      '2026-01-21T08:15:00Z',
-    );
+    const run = await verify(file('fleets.json'), '--now', '2026-01-21T08:15:00Z');
     assert.equal(run.code, 2);
     assert.match(
       run.stderr,
@@ -159,24 +136,16 @@ describe('exits 2 and says what is wrong', () => {
   });
 
   it('rejects a sequence below --min-sequence', async () => {
-    const run = await storefleet(
-      'registry',
-      'verify',
-      file('fleets.json'),
-      '--now',
-      NOW,
-      '--min-sequence',
-      '78',
-    );
+    const run = await verify(file('fleets.json'), '--now', NOW, '--min-sequence', '78');
     assert.equal(run.code, 2);
     assert.match(run.stderr, /^RolledBackRegistryError: meta\.sequence 77 is lower than 78/);
   });
 
   it('rejects --sig without --pubkey, a bad --now and a missing file', async () => {
     const [sigOnly, badNow, missing] = await Promise.all([
-      storefleet('registry', 'verify', file('fleets.json'), '--sig', file('fleets.json.sig')),
-      storefleet('registry', 'verify', file('fleets.json'), '--now', 'yesterday'),
-      storefleet('registry', 'verify', file('absent.json')),
+      verify(file('fleets.json'), '--sig', file('fleets.json.sig')),
+      verify(file('fleets.json'), '--now', 'yesterday'),
+      verify(file('absent.json')),
     ]);
     assert.equal(sigOnly.code, 2);
     assert.match(sigOnly.stderr, /--sig and --pubkey go together/);
