@@ -328,6 +328,7 @@ export function costLines(
       dashboards,
       keys,
       probeLambdaUsd: lines[0]?.monthlyUsd ?? 0,
+      controllerLambdaUsd: lines[1]?.monthlyUsd ?? 0,
     },
   };
 }
@@ -345,10 +346,16 @@ export const costModelFigure: Figure = {
     const ours = total(storefleet);
     const peer = total(route53);
     const ratio = peer / ours;
-    // What would close the gap: probers on one small always-on instance per vantage point, per-node metrics only in logs.
+    // What would close the gap: the loops on one small always-on instance per vantage point, per-node metrics only in logs.
     const probeFix = config.vantagePoints.length * PRICES.ec2T4gNanoPerHour * 24 * 30;
     const perNodeMetricsUsd = (facts.perNodeMetrics ?? 0) * PRICES.customMetricPerMonth;
-    const fixed = ours - (facts.probeLambdaUsd ?? 0) + probeFix - perNodeMetricsUsd;
+    // The controller's loop moves onto the control region's instance too.
+    const fixed =
+      ours -
+      (facts.probeLambdaUsd ?? 0) -
+      (facts.controllerLambdaUsd ?? 0) +
+      probeFix -
+      perNodeMetricsUsd;
     log(`cost: storefleet ${usd(ours)}/month, Route 53 ${usd(peer)}/month`);
     const table = [
       '| item | USD/month | basis |',
@@ -370,7 +377,7 @@ export const costModelFigure: Figure = {
       ],
       notes: [
         `Cost model: config/fleet.example.json scaled to ${config.nodes.length} nodes, the CDK app synthesised for it (function memory, alarms, dashboards, KMS keys counted from the templates), on-demand prices for ${PRICES.region} as read on ${PRICES.readOn} (the fleet's other regions, such as eu-central-1 and ap-east-1, charge somewhat more for Lambda, DynamoDB and CloudWatch, so this understates storefleet a little; Route 53 prices are global) (${SOURCES.join(', ')}); no free tier subtracted; store nodes themselves (Fargate, load balancers, databases) and client downloads are excluded on both sides. Durations of the publisher and completeness runs are estimates (${ESTIMATED_SECONDS.publisher} s, ${ESTIMATED_SECONDS.completeness} s); probe and controller functions are billed for their loops. Breakdown:\n\n${table}`,
-        `Cost verdict: the loop design makes storefleet dearer, not cheaper: each probe function is billed for the whole minute it waits between rounds (${usd(facts.probeLambdaUsd ?? 0)} of ${usd(ours)}), the controller for most of it, and the per-node custom metrics add ${usd(perNodeMetricsUsd)}. Running each vantage point's prober on one t4g.nano (${usd(probeFix)} for all ${config.vantagePoints.length}) and keeping per-node figures in the EMF logs only (no per-node metrics) would bring the model to about ${usd(fixed)}/month, ${(peer / fixed).toFixed(2)}x cheaper than Route 53; reaching 5x (${usd(peer / TARGET_RATIO)}) would also need fewer DynamoDB writes (probe rounds batched per minute, not per round) and fewer dashboards. Route 53 checks only HTTP(S)/TCP: no libp2p ping, no store query, no history completeness.`,
+        `Cost verdict: the loop design makes storefleet dearer, not cheaper: each probe function is billed for the whole minute it waits between rounds (${usd(facts.probeLambdaUsd ?? 0)} of ${usd(ours)}), the controller for most of it (${usd(facts.controllerLambdaUsd ?? 0)}), and the per-node custom metrics add ${usd(perNodeMetricsUsd)}. Running each vantage point's prober loop on one t4g.nano (${usd(probeFix)} for all ${config.vantagePoints.length}, the controller's loop beside the control region's prober) and keeping per-node figures in the EMF logs only (no per-node metrics) would bring the model to about ${usd(fixed)}/month, ${(peer / fixed).toFixed(2)}x cheaper than Route 53; reaching 5x (${usd(peer / TARGET_RATIO)}) would also need fewer DynamoDB writes (probe rounds batched per minute, not per round) and fewer dashboards. Route 53 checks only HTTP(S)/TCP: no libp2p ping, no store query, no history completeness.`,
       ],
       raw: {
         config: { nodes: config.nodes.length, vantagePoints: config.vantagePoints.length },
