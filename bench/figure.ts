@@ -27,6 +27,8 @@ export interface BenchContext {
 export interface Figure {
   /** Short id for --only and the JSON twin, e.g. `controller`. */
   id: string;
+  /** Its number in the issue's list, which orders the table. */
+  number: number;
   title: string;
   run(context: BenchContext): Promise<FigureResult>;
 }

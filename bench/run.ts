@@ -55,7 +55,7 @@ function figureFailed(figure: Figure, error: unknown): FigureResult {
   return {
     rows: [
       {
-        figure: figure.title,
+        figure: `${figure.number}. ${figure.title}`,
         storefleet: `not measured: ${reason}`,
         peer: '-',
         ratio: '-',

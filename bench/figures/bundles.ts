@@ -125,6 +125,7 @@ function importFailure(error: unknown): string {
 
 export const bundlesFigure: Figure = {
   id: 'bundles',
+  number: 6,
   title: 'Lambda bundle size and cold import time',
   async run({ quick, log }) {
     const imports = quick ? 2 : 7;

@@ -71,6 +71,7 @@ function probeRounds(config: FleetConfig, variant: number): ProbeRound[] {
 
 export const controllerFigure: Figure = {
   id: 'controller',
+  number: 5,
   title: 'Controller round, 10,000 nodes x 3 vantage points',
   async run({ quick, log }) {
     const warmUp = quick ? 5 : 10;

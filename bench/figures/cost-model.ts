@@ -338,6 +338,7 @@ const usd = (value: number) => `$${value.toFixed(2)}`;
 
 export const costModelFigure: Figure = {
   id: 'cost',
+  number: 7,
   title: 'Monthly AWS cost, 20 nodes, vs Route 53 health checks',
   async run({ log }) {
     const config = scaledConfig();

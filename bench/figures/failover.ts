@@ -76,6 +76,7 @@ async function waitUntil(
 
 export const failoverFigure: Figure = {
   id: 'failover',
+  number: 1,
   title: 'Failover: kill -> gone from fleets.json, kill -> a polling client sees it',
   async run({ quick, log }) {
     const kills = quick ? 3 : 10;

@@ -77,6 +77,7 @@ async function probeWithHealthClient(
 
 export const healthProbesFigure: Figure = {
   id: 'health',
+  number: 2,
   title: 'HTTP health probes vs blackbox_exporter',
   async run({ quick, log }) {
     const repeats = quick ? 2 : 5;

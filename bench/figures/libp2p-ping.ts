@@ -100,6 +100,7 @@ async function measureBareLibp2p(
 
 export const libp2pPingFigure: Figure = {
   id: 'ping',
+  number: 3,
   title: 'libp2p fresh ping probes vs bare js-libp2p',
   async run({ quick, log }) {
     const repeats = quick ? 2 : 5;

@@ -161,6 +161,7 @@ function restTarget(node: LocalNode, query: StoreQuery) {
 
 export const stressFigure: Figure = {
   id: 'stress',
+  number: 4,
   title: 'Stress generator vs wrk',
   async run({ quick, log }) {
     const repeats = quick ? 1 : 3;
