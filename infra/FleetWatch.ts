@@ -167,6 +167,11 @@ export class FleetWatch extends Construct {
       actions: ['ssm:GetParameter'],
       resources: [this.configParameter.parameterArn, this.deploymentParameter.parameterArn],
     });
+    // Functions that reach nodes also read where each region's nodes are published.
+    const readParametersAndAddresses = new iam.PolicyStatement({
+      actions: ['ssm:GetParameter'],
+      resources: [...readParameters.resources, ...addressParameters],
+    });
     const baseEnvironment = {
       [FUNCTION_ENVIRONMENT.fleet]: config.fleet,
       [FUNCTION_ENVIRONMENT.controlRegion]: props.region,
@@ -222,10 +227,7 @@ export class FleetWatch extends Construct {
     this.nodeState.grantReadWriteData(this.publisher);
     // The node directory (peer ids, ENRs) lives in the probe results table.
     this.probeResults.grantReadData(this.publisher);
-    this.publisher.addToRolePolicy(readParameters);
-    this.publisher.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: addressParameters }),
-    );
+    this.publisher.addToRolePolicy(readParametersAndAddresses);
 
     this.stress = new StorefleetFunction(this, 'Stress', {
       entry: entries.stress,
@@ -239,10 +241,7 @@ export class FleetWatch extends Construct {
     this.probeResults.grantReadWriteData(this.stress);
     // Drained nodes (controller state and operator overrides) are never stressed.
     this.nodeState.grantReadData(this.stress);
-    this.stress.addToRolePolicy(readParameters);
-    this.stress.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: addressParameters }),
-    );
+    this.stress.addToRolePolicy(readParametersAndAddresses);
 
     this.completeness = new StorefleetFunction(this, 'Completeness', {
       entry: entries.completeness,
@@ -254,10 +253,7 @@ export class FleetWatch extends Construct {
       environment: baseEnvironment,
     });
     this.probeResults.grantReadWriteData(this.completeness);
-    this.completeness.addToRolePolicy(readParameters);
-    this.completeness.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: addressParameters }),
-    );
+    this.completeness.addToRolePolicy(readParametersAndAddresses);
 
     this.controller = new StorefleetFunction(this, 'Controller', {
       entry: entries.controller,
