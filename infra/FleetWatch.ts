@@ -94,27 +94,21 @@ export class FleetWatch extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const entries = { ...HANDLER_ENTRIES, ...props.entries };
 
-    this.probeResults = new dynamodb.Table(this, 'ProbeResults', {
-      tableName: probeResultsTableName(config.fleet),
-      partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: TABLE_KEYS.timeToLiveAttribute,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
-      removalPolicy,
-    });
-    this.nodeState = new dynamodb.Table(this, 'NodeState', {
-      tableName: nodeStateTableName(config.fleet),
-      partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      // Failover action claims expire; the fleet state document carries no expiresAt and stays.
-      timeToLiveAttribute: TABLE_KEYS.timeToLiveAttribute,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
-      removalPolicy,
-    });
+    // Both tables share the key schema of fleet/tables.ts. Probe results and action claims expire
+    // through the TTL attribute; the fleet state document carries no expiresAt and stays.
+    const table = (id: string, tableName: string) =>
+      new dynamodb.Table(this, id, {
+        tableName,
+        partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        timeToLiveAttribute: TABLE_KEYS.timeToLiveAttribute,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+        removalPolicy,
+      });
+    this.probeResults = table('ProbeResults', probeResultsTableName(config.fleet));
+    this.nodeState = table('NodeState', nodeStateTableName(config.fleet));
 
     const configJson = JSON.stringify(config);
     this.configParameter = new ssm.StringParameter(this, 'Config', {
