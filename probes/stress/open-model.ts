@@ -80,12 +80,9 @@ export interface OpenModelOutcome {
  * const outcome = await runOpenModel({ ratePerSecond: 200, durationMs: 5000, maxInFlight: 100,
  *   requestTimeoutMs: 2000, errorBudget: 0.05, send: (signal) => target.send(signal) });
  */
-export function runOpenModel(options: OpenModelOptions): Promise<OpenModelOutcome> {
-  const now = options.monotonicMs ?? (() => performance.now());
-  const intervalMs = 1000 / options.ratePerSecond;
-  const scheduled = Math.floor((options.ratePerSecond * options.durationMs) / 1000);
-  const runController = new AbortController();
-  const outcome: OpenModelOutcome = {
+/** An outcome with every counter at zero and empty latency recorders. */
+export function emptyOutcome(scheduled = 0): OpenModelOutcome {
+  return {
     scheduled,
     sent: 0,
     succeeded: 0,
@@ -101,6 +98,14 @@ export function runOpenModel(options: OpenModelOptions): Promise<OpenModelOutcom
     elapsedMs: 0,
     aborted: false,
   };
+}
+
+export function runOpenModel(options: OpenModelOptions): Promise<OpenModelOutcome> {
+  const now = options.monotonicMs ?? (() => performance.now());
+  const intervalMs = 1000 / options.ratePerSecond;
+  const scheduled = Math.floor((options.ratePerSecond * options.durationMs) / 1000);
+  const runController = new AbortController();
+  const outcome = emptyOutcome(scheduled);
   let inFlight = 0;
   let next = 0;
   let lastAnswerAt = 0;

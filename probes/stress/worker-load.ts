@@ -3,8 +3,12 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ProbeErrorClass } from '../../fleet/observations.ts';
 import type { StoreQuery } from '../../waku/client/store-types.ts';
-import { LatencyRecorder } from './latency-recorder.ts';
-import type { OpenModelOptions, OpenModelOutcome, OpenModelProgress } from './open-model.ts';
+import {
+  emptyOutcome,
+  type OpenModelOptions,
+  type OpenModelOutcome,
+  type OpenModelProgress,
+} from './open-model.ts';
 import { restStressTarget, type StressTarget } from './stress-targets.ts';
 import type { WorkerLoadRequest, WorkerMessage } from './worker-protocol.ts';
 
@@ -133,26 +137,12 @@ function mergeOutcomes(
   parts: readonly Extract<WorkerMessage, { type: 'done' }>[],
   abortReason: string | undefined,
 ): OpenModelOutcome {
-  const latency = new LatencyRecorder();
-  const successLatency = new LatencyRecorder();
-  const errorsByClass: Partial<Record<ProbeErrorClass, number>> = {};
   const merged: OpenModelOutcome = {
-    scheduled: 0,
-    sent: 0,
-    succeeded: 0,
-    failed: 0,
-    dropped: 0,
-    lateSends: 0,
-    maxSendLagMs: 0,
-    cancelled: 0,
-    notSent: 0,
-    errorsByClass,
-    latency,
-    successLatency,
-    elapsedMs: 0,
+    ...emptyOutcome(),
     aborted: abortReason !== undefined,
     ...(abortReason === undefined ? {} : { abortReason }),
   };
+  const { errorsByClass, latency, successLatency } = merged;
   for (const part of parts) {
     const { counters } = part;
     merged.scheduled += counters.scheduled;
