@@ -48,3 +48,14 @@ export function notMeasured(figure: string, target: string, reason: string): Fig
 export function verdict(met: boolean): Verdict {
   return met ? 'yes' : 'no';
 }
+
+/** Runs both sides of one repeat, alternating who goes first so that a drift in machine load favours neither. */
+export async function runAlternating(
+  repeat: number,
+  ours: () => Promise<void>,
+  peer: () => Promise<void>,
+): Promise<void> {
+  const [first, second] = repeat % 2 === 0 ? [ours, peer] : [peer, ours];
+  await first();
+  await second();
+}

@@ -2,7 +2,7 @@
 import { health } from '../../waku/client/rest.ts';
 import { ownCpuMs, processCpuMs } from '../cpu.ts';
 import { PROBE_TIMEOUT_MS, startBlackboxExporter } from '../exporter.ts';
-import { type Figure, verdict } from '../figure.ts';
+import { type Figure, runAlternating, verdict } from '../figure.ts';
 import { startLocalNode } from '../local-node.ts';
 import { formatNumber, formatRatio, formatSpread, spreadOf } from '../stats.ts';
 import { runWrk } from '../wrk.ts';
@@ -123,14 +123,7 @@ export const healthProbesFigure: Figure = {
             nodeCpuMsPerProbe: (processCpuMs(node.pid) - nodeBefore) / probes,
           });
         };
-        // Alternate who goes first, so that a drift in machine load does not favour one side.
-        if (repeat % 2 === 0) {
-          await runOurs();
-          await runPeer();
-        } else {
-          await runPeer();
-          await runOurs();
-        }
+        await runAlternating(repeat, runOurs, runPeer);
         const o = ours.at(-1) as Side;
         const q = pooled.at(-1) as Side;
         const p = peer.at(-1) as Side;

@@ -7,7 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { createProbeDialer } from '../../waku/client/dialer.ts';
 import { ownCpuMs, processCpuMs } from '../cpu.ts';
-import { type Figure, verdict } from '../figure.ts';
+import { type Figure, runAlternating, verdict } from '../figure.ts';
 import { startLocalNode } from '../local-node.ts';
 import { formatNumber, formatRatio, formatSpread, spreadOf } from '../stats.ts';
 
@@ -116,13 +116,7 @@ export const libp2pPingFigure: Figure = {
         const runPeer = async () => {
           peer.push(await measureBareLibp2p(node.tcpAddress, durationMs, node.pid));
         };
-        if (repeat % 2 === 0) {
-          await runOurs();
-          await runPeer();
-        } else {
-          await runPeer();
-          await runOurs();
-        }
+        await runAlternating(repeat, runOurs, runPeer);
         const o = ours.at(-1) as Side;
         const p = peer.at(-1) as Side;
         log(
