@@ -1,6 +1,6 @@
 // The benchmark's own arithmetic: percentiles and spreads, wrk's summary, the results table and the cost model's sums.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { costLines, PRICES } from '../../bench/figures/cost-model.ts';
 import { formatRatio, formatSpread, percentile, spreadOf } from '../../bench/stats.ts';
 import { renderTable } from '../../bench/table.ts';

@@ -4,16 +4,16 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { SigningKeyConfigError } from '../../fleet/registry/errors.ts';
 import { verifyRegistrySignature } from '../../fleet/registry/signer.ts';
 import { loadOrCreateFileSigner } from '../../local/file-signer.ts';
 
 let dir = '';
-before(async () => {
+beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'storefleet-key-'));
 });
-after(async () => {
+afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { buildFleetsJson } from '../../fleet/registry/fleets-json.ts';
 import { encodeSignatureFile } from '../../fleet/registry/signer.ts';
 import { generateRegistryKeyPem, registrySignerFromPem } from '../../local/file-signer.ts';
@@ -39,7 +39,7 @@ const verify = (path: string, ...flags: string[]) =>
   storefleet('registry', 'verify', path, ...flags);
 const signatureFlags = () => ['--sig', file('fleets.json.sig'), '--pubkey', file('fleets.pub.pem')];
 
-before(async () => {
+beforeAll(async () => {
   // Prepare: a signed registry as a publisher writes it, plus tampered and malformed variants.
   dir = await mkdtemp(join(tmpdir(), 'storefleet-verify-'));
   const signer = registrySignerFromPem(generateRegistryKeyPem(), 'test key');
@@ -62,7 +62,7 @@ before(async () => {
   await writeFile(file('malformed.json'), JSON.stringify(malformed));
 });
 
-after(async () => {
+afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -93,7 +93,7 @@ describe('accepts registries clients can use', () => {
   });
 
   it('accepts the fleets.json Status published on 2024-07-24', {
-    skip: existsSync(REFERENCE_FILE) ? false : `${REFERENCE_FILE} is not on this machine`,
+    skip: !existsSync(REFERENCE_FILE),
   }, async () => {
     const run = await verify(REFERENCE_FILE);
     assert.equal(run.code, 0, run.stderr);

@@ -1,6 +1,6 @@
 // performActions tells its caller of each action it claimed before performing it: the local runtime's event log hangs on this.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { performActions } from '../../control/perform-actions.ts';
 import type { FleetAction } from '../../fleet/controller.ts';
 

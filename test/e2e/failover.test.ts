@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { fleetReputations } from '../../fleet/controller.ts';
 import type { FleetSnapshot } from '../../local/api.ts';
 import { Orchestrator } from '../../local/orchestrator.ts';
@@ -32,7 +32,7 @@ let dataDir: string;
 const consoleLines: string[] = [];
 const snapshots: FleetSnapshot[] = [];
 
-before(async () => {
+beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'storefleet-e2e-'));
   fleet = await Orchestrator.start({
     config,
@@ -55,7 +55,7 @@ before(async () => {
   await waitForSettledFleet(fleet);
 });
 
-after(async () => {
+afterAll(async () => {
   // The fleet's console, kept for whoever investigates a failure.
   writeFileSync(join(tmpdir(), 'storefleet-e2e-failover.log'), `${consoleLines.join('\n')}\n`);
   await watcher?.stop();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import { parseFleetsJsonBytes } from '../../fleet/registry/index.ts';
 import { Orchestrator } from '../../local/orchestrator.ts';
 import { fastFleetConfig, PROBE_INTERVAL_MS, RegistryWatcher, waitFor } from './fleet-harness.ts';
@@ -11,7 +11,7 @@ import { fastFleetConfig, PROBE_INTERVAL_MS, RegistryWatcher, waitFor } from './
 const config = fastFleetConfig(2);
 const dataDir = mkdtempSync(join(tmpdir(), 'storefleet-expiry-'));
 let fleet: Orchestrator | undefined;
-after(async () => {
+afterAll(async () => {
   await fleet?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import type { FleetState } from '../../fleet/state.ts';
 import type { FleetSnapshot } from '../../local/api.ts';
 import { SqliteStateStore } from '../../local/sqlite-state-store.ts';
@@ -17,7 +17,7 @@ const config = fastFleetConfig(3);
 writeFileSync(configPath, JSON.stringify(config));
 const children: ChildProcess[] = [];
 
-after(async () => {
+afterAll(async () => {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');

@@ -1,7 +1,7 @@
 // The controller decides a 10,000-node fleet seen from 3 vantage points: the right nodes leave fleets.json, the rest stay.
 // Its speed is a benchmark figure (bench/figures/controller.ts, `npm run bench`), not a timed unit test.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { initialFleetState } from '../../fleet/state.ts';
 import { makeConfig, nodeIdOf, runRounds } from './failover/fleet-fixture.ts';
 

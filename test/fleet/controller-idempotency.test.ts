@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { runControllerRound } from '../../fleet/controller.ts';
 import { FleetStateSchema, initialFleetState } from '../../fleet/state.ts';
 import { makeConfig, nodeIdOf, probeRoundsFor, T0_MS } from './failover/fleet-fixture.ts';

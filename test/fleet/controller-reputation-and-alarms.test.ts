@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { fleetReputations, runControllerRound } from '../../fleet/controller.ts';
 import type { CompletenessResult, StressSummary } from '../../fleet/observations.ts';
 import { initialFleetState } from '../../fleet/state.ts';

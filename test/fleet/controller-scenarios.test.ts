@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import type { TaskState } from '../../fleet/ports.ts';
 import { initialFleetState } from '../../fleet/state.ts';
 import { actionsOf, makeConfig, nodeIdOf, runRounds } from './failover/fleet-fixture.ts';

@@ -1,6 +1,6 @@
 // Simulation: the reputation-weighted selection steers clients away from slow and gappy nodes far more than go-waku's.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { fleetReputations, runControllerRound } from '../../fleet/controller.ts';
 import type { CompletenessResult } from '../../fleet/observations.ts';
 import {

@@ -1,6 +1,6 @@
 // Alarms and dashboards: names from the catalogue, severities and runbooks in descriptions, one page per region.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { ALARMS } from '../../fleet/alarms.ts';
 import { DASHBOARD_WIDGET_LIMIT } from '../../infra/FleetDashboard.ts';
 import { type CfnJson, resourcesOf, synthesizeFleet } from './synthesize-fleet.ts';

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
+import { afterAll, describe, it } from 'vitest';
 import { METRIC_NAMESPACE } from '../../fleet/metrics.ts';
 import { defineStorefleet } from '../../infra/define-storefleet.ts';
 import { loadFleetConfigFile, readDeployContext } from '../../infra/deploy-context.ts';
@@ -20,7 +20,7 @@ const BUNDLE_TIMEOUT_MS = 60_000;
 
 describe('bundling', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'storefleet-bundle-'));
-  after(() => rmSync(outdir, { recursive: true, force: true }));
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('emits index.mjs with the require shim and a source map, and the handler runs', {
     timeout: BUNDLE_TIMEOUT_MS,

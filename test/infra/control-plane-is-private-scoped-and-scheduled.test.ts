@@ -1,7 +1,7 @@
 // The control region's registry, watchers and API: private storage, signed versions, scoped IAM, minute schedules.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
+import { describe, it } from 'vitest';
 import { FUNCTION_ENVIRONMENT } from '../../fleet/function-environment.ts';
 import { TABLE_KEYS } from '../../fleet/tables.ts';
 import { type CfnJson, resourcesOf, synthesizeFleet } from './synthesize-fleet.ts';

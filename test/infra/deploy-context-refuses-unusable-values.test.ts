@@ -1,7 +1,7 @@
 // The -c values `cdk deploy` is given are checked before anything is built, and each refusal says what to pass instead.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { App } from 'aws-cdk-lib';
+import { describe, it } from 'vitest';
 import { FleetConfigError } from '../../fleet/config.ts';
 import {
   DEFAULT_CONFIG_PATH,

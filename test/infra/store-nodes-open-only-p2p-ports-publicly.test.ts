@@ -1,8 +1,8 @@
 // The store node fleet as deployed: what the internet can reach, how tasks are replaced, what nwaku is told.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, it } from 'vitest';
 import { resolveNodes } from '../../fleet/config.ts';
 import { loadFleetConfigFile } from '../../infra/deploy-context.ts';
 import type { StoreNodeFleet } from '../../infra/StoreNodeFleet.ts';

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
+import { describe, it } from 'vitest';
 import { parseFleetConfig } from '../../fleet/config.ts';
 import { FUNCTION_ENVIRONMENT } from '../../fleet/function-environment.ts';
 import { defineStorefleet } from '../../infra/define-storefleet.ts';

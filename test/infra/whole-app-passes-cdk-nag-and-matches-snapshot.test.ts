@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, it } from 'node:test';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { describe, it } from 'vitest';
 import { synthesizeFleet } from './synthesize-fleet.ts';
 
 const SNAPSHOT = join(import.meta.dirname, '__snapshots__', 'storefleet-example.json');

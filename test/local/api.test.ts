@@ -4,7 +4,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import { parseFleetConfig } from '../../fleet/config.ts';
 import {
   createApi,
@@ -22,7 +22,7 @@ const config = parseFleetConfig(
 );
 const TOKEN = 'test-admin-token-0123456789';
 const dirs: string[] = [];
-after(() => {
+afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,8 +5,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
 import { serve } from '@hono/node-server';
+import { afterAll, describe, it } from 'vitest';
 import { buildProgram } from '../../cli/main.ts';
 import { parseFleetConfig } from '../../fleet/config.ts';
 import { type ChaosRequest, createApi, type FleetControl } from '../../local/api.ts';
@@ -18,7 +18,7 @@ const config = parseFleetConfig(
 const TOKEN = 'chaos-test-token-0123456789';
 const dirs: string[] = [];
 const servers: Server[] = [];
-after(() => {
+afterAll(() => {
   for (const server of servers) server.close();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });

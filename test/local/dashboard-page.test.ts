@@ -1,6 +1,6 @@
 // The dashboard page stays self-contained: no external network, live updates over SSE.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { loadDashboardHtml } from '../../local/dashboard/page.ts';
 
 describe('the dashboard page', () => {

@@ -4,7 +4,7 @@ import { createVerify, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import type { RegistryArtifacts } from '../../fleet/ports.ts';
 import { buildFleetsJson } from '../../fleet/registry/index.ts';
 import { etagOf, FileRegistryPublisher, RegistryPublishError } from '../../local/file-publisher.ts';
@@ -15,7 +15,7 @@ function freshDir(): string {
   dirs.push(dir);
   return dir;
 }
-after(() => {
+afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import { type FleetConfig, parseFleetConfig } from '../../fleet/config.ts';
 import {
   type NodeLaunch,
@@ -23,7 +23,7 @@ const FAKE_NODE = join(import.meta.dirname, 'fixtures', 'fake-store-node.ts');
 const ids = config.nodes.map((node) => node.id);
 const dirs: string[] = [];
 const runtimes: ProcessRuntime[] = [];
-after(async () => {
+afterAll(async () => {
   await Promise.all(runtimes.map((runtime) => runtime.stopAll()));
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { parseFleetConfig } from '../../fleet/config.ts';
 import { signingKeyPath } from '../../local/orchestrator.ts';
 

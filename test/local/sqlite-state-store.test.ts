@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import type { ProbeRound } from '../../fleet/observations.ts';
 import { StaleStateError } from '../../fleet/ports.ts';
 import { SqliteStateStore } from '../../local/sqlite-state-store.ts';
@@ -15,7 +15,7 @@ function freshDbPath(): string {
   dirs.push(dir);
   return join(dir, 'state.db');
 }
-after(() => {
+afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 

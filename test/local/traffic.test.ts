@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import { TrafficGenerator } from '../../local/traffic.ts';
 
 const TOPICS = ['/storefleet/1/probe/proto', '/storefleet/1/chat/proto'];
 const servers: Server[] = [];
-after(() => {
+afterAll(() => {
   for (const server of servers) server.close();
 });
 

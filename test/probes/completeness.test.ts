@@ -1,6 +1,6 @@
 // History completeness over in-memory archives: holes, late answers by hash, silent nodes and window choice.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import {
   type CompletenessConfig,
   type HistoryWindow,

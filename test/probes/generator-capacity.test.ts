@@ -1,6 +1,6 @@
 // The generator measures its own ceiling against a canned server in another thread, and stops at the first rate it cannot hold.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { measureGeneratorCapacity } from '../../probes/stress/generator-capacity.ts';
 
 describe('generator capacity', () => {

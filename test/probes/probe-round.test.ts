@@ -1,6 +1,6 @@
 // Probe rounds against scripted dialers: deadlines, error classes, freshness and dial reuse, without a network.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import type { ProbeConfig } from '../../fleet/config.ts';
 import type { ProbeResult } from '../../fleet/observations.ts';
 import type { ProbeRoundDialer, ProbeRoundRest, ProbeTarget } from '../../probes/probe-round.ts';

@@ -1,6 +1,6 @@
 // Acceptance: probe rounds and completeness against real local store nodes with injected faults, over real libp2p and HTTP.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
 import type { ProbeResult } from '../../fleet/observations.ts';
 import { measureCompleteness, storeHashSource } from '../../probes/completeness.ts';
 import { runProbeRound } from '../../probes/probe-round.ts';
@@ -30,7 +30,7 @@ describe('probes against faulty local store nodes', () => {
   let fleet: Awaited<ReturnType<typeof startChildFleet>>;
   let dialer: ProbeDialer;
 
-  before(async () => {
+  beforeAll(async () => {
     fleet = await startChildFleet([
       { name: 'eu-central' },
       { name: 'us-east' },
@@ -44,7 +44,7 @@ describe('probes against faulty local store nodes', () => {
     await fleet.clearFaults();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await dialer.stop();
     await fleet.stop();
   });

@@ -1,6 +1,6 @@
 // Acceptance: open-model stress against a real local store node over libp2p and REST, with injected latency, overload and errors.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
 import { StressSummarySchema } from '../../fleet/observations.ts';
 import { runStress, type StressConfig } from '../../probes/stress/run-stress.ts';
 import {
@@ -46,7 +46,7 @@ describe('stress against a local store node', () => {
   let control: ChildStoreNode;
   let dialer: ProbeDialer;
 
-  before(async () => {
+  beforeAll(async () => {
     [target, control] = await Promise.all([
       startChildStoreNode('eu-central'),
       startChildStoreNode('us-east', { index: 1 }),
@@ -71,7 +71,7 @@ describe('stress against a local store node', () => {
     await Promise.all([target.clearFaults(), control.clearFaults()]);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await dialer.stop();
     await Promise.all([target.stop(), control.stop()]);
   });

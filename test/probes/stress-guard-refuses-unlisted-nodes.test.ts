@@ -1,6 +1,6 @@
 // A stress test never touches a node the controller has drained, whatever the command line asked.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import type { FleetState } from '../../fleet/state.ts';
 import { unlistedNodeGuard } from '../../probes/stress/stress-guard.ts';
 

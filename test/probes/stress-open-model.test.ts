@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { StressSummarySchema } from '../../fleet/observations.ts';
 import { renderStressReportHtml } from '../../probes/stress/report-html.ts';
 import {
@@ -37,7 +37,7 @@ let behaviour: { latencyMs: number; httpStatus: number; storeStatus: number } = 
 let server: Server;
 let restUrl: string;
 
-before(async () => {
+beforeAll(async () => {
   server = createServer((req, res) => {
     const { latencyMs, httpStatus, storeStatus } = behaviour;
     const answer = () => {
@@ -54,7 +54,7 @@ before(async () => {
   restUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-after(async () => {
+afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });

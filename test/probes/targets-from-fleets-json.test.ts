@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { parseFleetsJson } from '../../fleet/registry/index.ts';
 import { NoProbeTargetsError, storeTargetsFromFleetsJson } from '../../probes/targets.ts';
 
@@ -14,7 +14,7 @@ const referenceSkip = existsSync(REFERENCE_DIR)
   ? false
   : `the public reference files are not beside the repository (${REFERENCE_DIR})`;
 
-describe('probe targets from fleets.json', { skip: referenceSkip }, () => {
+describe.skipIf(referenceSkip !== false)('probe targets from fleets.json', () => {
   it('takes the store nodes from tcp/p2p/waku/store where the fleet splits roles', () => {
     const targets = storeTargetsFromFleetsJson(reference('fleets-2024-07-24.json'), 'shards.test');
     assert.deepEqual(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { limitDrains } from '../../../fleet/failover/drain-cap.ts';
 import { initialFleetState } from '../../../fleet/state.ts';
 import { actionsOf, makeConfig, nodeIdOf, runRounds } from './fleet-fixture.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { isDrainCandidate } from '../../../fleet/failover/drain-requires-quorum.ts';
 import { initialFleetState } from '../../../fleet/state.ts';
 import { actionsOf, makeConfig, nodeIdOf, runRounds } from './fleet-fixture.ts';

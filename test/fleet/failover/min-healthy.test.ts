@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { drainRoomAboveMinHealthy, fillToMinHealthy } from '../../../fleet/failover/min-healthy.ts';
 import { initialFleetState } from '../../../fleet/state.ts';
 import { actionsOf, makeConfig, nodeIdOf, runRounds } from './fleet-fixture.ts';

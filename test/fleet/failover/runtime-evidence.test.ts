@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { runtimeEvidence } from '../../../fleet/failover/runtime-evidence.ts';
 import type { TaskState } from '../../../fleet/ports.ts';
 import { initialFleetState } from '../../../fleet/state.ts';

@@ -1,7 +1,7 @@
 // Property tests: the failover safety rules hold on random fleets and random probe histories.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { describe, it } from 'vitest';
 import { type ControllerRoundResult, runControllerRound } from '../../../fleet/controller.ts';
 import type { ProbeRound } from '../../../fleet/observations.ts';
 import type { TaskState } from '../../../fleet/ports.ts';

@@ -1,7 +1,7 @@
 // buildFleetsJson lists the nodes clients should use, in Status's format, as deterministic bytes.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { describe, it } from 'vitest';
 import { EmptyRegistryError, InvalidRegistryError } from '../../../fleet/registry/errors.ts';
 import {
   type BuildFleetsJsonInput,

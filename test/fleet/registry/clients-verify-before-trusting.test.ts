@@ -1,6 +1,6 @@
 // verifyFleetsJson applies a client's rules: format, signature, expiry, no rollback.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import {
   ExpiredRegistryError,
   InvalidRegistryError,

@@ -1,6 +1,6 @@
 // assertPublishable lets through only a valid, signed, unexpired, newer fleets.json, and says why otherwise.
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from 'vitest';
 import type { RegistryArtifacts } from '../../../fleet/ports.ts';
 import { encodeRegistryDocument } from '../../../fleet/registry/encoding.ts';
 import {
@@ -31,7 +31,7 @@ const built = buildFleetsJson({
 });
 let good: PublishCandidate;
 
-before(async () => {
+beforeAll(async () => {
   good = {
     document: built.document,
     bytes: built.bytes,

@@ -1,7 +1,7 @@
 // registry.json reports every node, listed or not, with state, reputation and last probe.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { describe, it } from 'vitest';
 import { InvalidRegistryError } from '../../../fleet/registry/errors.ts';
 import {
   buildRegistryJson,

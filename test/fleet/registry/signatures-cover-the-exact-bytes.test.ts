@@ -5,8 +5,8 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { SigningKeyConfigError } from '../../../fleet/registry/errors.ts';
 import { buildFleetsJson } from '../../../fleet/registry/fleets-json.ts';
 import {
@@ -24,7 +24,7 @@ const SEED = 7;
 const signer = registrySignerFromPem(generateRegistryKeyPem(), 'test key');
 const otherSigner = registrySignerFromPem(generateRegistryKeyPem(), 'other test key');
 let publicKeyPem = '';
-before(async () => {
+beforeAll(async () => {
   publicKeyPem = await signer.publicKeyPem();
 });
 
@@ -146,13 +146,13 @@ describe('the .sig file', () => {
 });
 
 describe('interoperates with openssl, as docs/registry.md tells clients', {
-  skip: hasOpenssl() ? false : 'openssl is not installed on this machine',
+  skip: !hasOpenssl(),
 }, () => {
   let dir = '';
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'storefleet-sig-'));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('openssl dgst -sha256 -verify accepts our signature and rejects an altered file', async () => {
     // Prepare

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { InvalidRegistryError } from '../../../fleet/registry/errors.ts';
 import {
   parseFleetsJson,
@@ -36,19 +36,22 @@ function withAddress(fleet: string, kind: string, node: string, address: unknown
 
 describe('accepts the fleets.json files Status published', () => {
   for (const name of REFERENCE_FILES) {
-    it(`accepts ${name} and keeps every fleet, kind and address`, { skip: referenceSkip }, () => {
-      // Prepare
-      const bytes = readFileSync(join(REFERENCE_DIR, name));
-      const raw = JSON.parse(bytes.toString('utf8'));
+    it.skipIf(referenceSkip !== false)(
+      `accepts ${name} and keeps every fleet, kind and address`,
+      () => {
+        // Prepare
+        const bytes = readFileSync(join(REFERENCE_DIR, name));
+        const raw = JSON.parse(bytes.toString('utf8'));
 
-      // Act
-      const parsed = parseFleetsJsonBytes(bytes, name);
+        // Act
+        const parsed = parseFleetsJsonBytes(bytes, name);
 
-      // Assess
-      assert.deepEqual(parsed, raw);
-      assert.ok(parsed.fleets['eth.prod']?.['whisper'], 'legacy Whisper kinds are kept');
-      assert.equal(parsed.meta.warning, raw.meta.warning);
-    });
+        // Assess
+        assert.deepEqual(parsed, raw);
+        assert.ok(parsed.fleets['eth.prod']?.['whisper'], 'legacy Whisper kinds are kept');
+        assert.equal(parsed.meta.warning, raw.meta.warning);
+      },
+    );
   }
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import type { CompletenessResult, StressSummary } from '../../../fleet/observations.ts';
 import { completenessScore, confirmedGaps } from '../../../fleet/reputation/completeness.ts';
 import { freshestAgeOf, freshnessScore } from '../../../fleet/reputation/freshness.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { runControllerRound } from '../../../fleet/controller.ts';
 import { nodeReputation } from '../../../fleet/reputation/composite.ts';
 import { latencyScore, medianOf } from '../../../fleet/reputation/latency.ts';

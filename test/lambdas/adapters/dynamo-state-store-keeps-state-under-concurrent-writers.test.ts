@@ -1,8 +1,8 @@
 // DynamoStateStore against dynalite: conditional writes, the action ledger and observations behave as DynamoDB does.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import * as z from 'zod';
 import { parseFleetConfig } from '../../../fleet/config.ts';
 import type { CompletenessResult, ProbeRound, StressSummary } from '../../../fleet/observations.ts';
@@ -61,11 +61,11 @@ function probeRound(round: number, vantageId: string, nodeCount: number): ProbeR
   };
 }
 
-before(async () => {
+beforeAll(async () => {
   emulator = await startDynamoEmulator([STATE_TABLE, OBSERVATIONS_TABLE]);
 });
 
-after(async () => {
+afterAll(async () => {
   await emulator.close();
 });
 

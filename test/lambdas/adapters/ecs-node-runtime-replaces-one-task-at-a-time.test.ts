@@ -1,6 +1,5 @@
 // EcsNodeRuntime's ECS requests: forced deployments only on services that cannot run two tasks, and task states per node.
 import assert from 'node:assert/strict';
-import { beforeEach, describe, it } from 'node:test';
 import {
   DescribeServicesCommand,
   type DescribeServicesCommandInput,
@@ -11,6 +10,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, it } from 'vitest';
 import { AwsCallError } from '../../../lambdas/adapters/aws-call-error.ts';
 import { EcsNodeRuntime, NodeReplacementError } from '../../../lambdas/adapters/EcsNodeRuntime.ts';
 

@@ -1,6 +1,6 @@
 // EmfMetricsSink: the EMF lines Powertools prints carry our names, units, namespace and dimension sets.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { METRIC_DIMENSIONS, METRIC_NAMESPACE, METRICS } from '../../../fleet/metrics.ts';
 import { EmfMetricsSink } from '../../../lambdas/adapters/EmfMetricsSink.ts';
 import { captureStdout } from './capture-stdout.ts';

@@ -1,8 +1,8 @@
 // Powertools Idempotency over the node state table, against dynalite: a repeated request runs once.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { tableKeys } from '../../../fleet/tables.ts';
 import { idempotencyPersistence } from '../../../lambdas/adapters/idempotency.ts';
 import { type DynamoEmulator, startDynamoEmulator } from './dynalite-emulator.ts';
@@ -10,11 +10,11 @@ import { type DynamoEmulator, startDynamoEmulator } from './dynalite-emulator.ts
 const STATE_TABLE = 'test-node-state-idempotency';
 let emulator: DynamoEmulator;
 
-before(async () => {
+beforeAll(async () => {
   emulator = await startDynamoEmulator([STATE_TABLE]);
 });
 
-after(async () => {
+afterAll(async () => {
   await emulator.close();
 });
 

@@ -1,7 +1,6 @@
 // KmsRegistrySigner: the KMS requests it sends, and that what KMS returns becomes a verifiable signature and PEM.
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { beforeEach, describe, it } from 'node:test';
 import {
   GetPublicKeyCommand,
   KMSClient,
@@ -10,6 +9,7 @@ import {
   type SignCommandInput,
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, it } from 'vitest';
 import { SigningKeyConfigError } from '../../../fleet/registry/errors.ts';
 import { verifyRegistrySignature } from '../../../fleet/registry/signer.ts';
 import { AwsCallError } from '../../../lambdas/adapters/aws-call-error.ts';

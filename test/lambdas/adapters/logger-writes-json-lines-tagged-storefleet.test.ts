@@ -1,6 +1,6 @@
 // The shared Logger: one instance, JSON lines on stdout tagged with the storefleet service name.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { logger, SERVICE_NAME } from '../../../lambdas/adapters/logger.ts';
 import { captureStdout } from './capture-stdout.ts';
 

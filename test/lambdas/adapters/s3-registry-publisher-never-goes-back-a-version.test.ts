@@ -1,7 +1,7 @@
 // S3RegistryPublisher against s3rver: the files, their headers, and refusing versions that are not newer.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { UnpublishableRegistryError } from '../../../fleet/registry/errors.ts';
 import { decodeSignatureFile, verifyRegistrySignature } from '../../../fleet/registry/signer.ts';
 import { AwsCallError } from '../../../lambdas/adapters/aws-call-error.ts';
@@ -34,11 +34,11 @@ async function readBack(key: string) {
   };
 }
 
-before(async () => {
+beforeAll(async () => {
   emulator = await startS3Emulator([BUCKET]);
 });
 
-after(async () => {
+afterAll(async () => {
   await emulator.close();
 });
 

@@ -1,6 +1,5 @@
 // S3RegistryPublisher's requests: conditional PUT headers and write order, checked with a mocked S3 client.
 import assert from 'node:assert/strict';
-import { beforeEach, describe, it } from 'node:test';
 import {
   HeadBucketCommand,
   HeadObjectCommand,
@@ -9,6 +8,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, it } from 'vitest';
 import { UnpublishableRegistryError } from '../../../fleet/registry/errors.ts';
 import { S3RegistryPublisher } from '../../../lambdas/adapters/S3RegistryPublisher.ts';
 import { signedArtifacts } from './registry-artifacts.ts';

@@ -1,6 +1,6 @@
 // The completeness and stress handlers against local store nodes: an archive gap found and recorded, a capped stress test measured.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { identityFromInfo } from '../../../control/node-addresses.ts';
 import { METRICS } from '../../../fleet/metrics.ts';
 import { createCompletenessHandler } from '../../../lambdas/completeness/completeness-handler.ts';
@@ -23,7 +23,7 @@ import {
 const WINDOW_MS = 60_000;
 let fleet: LocalFleet;
 
-before(async () => {
+beforeAll(async () => {
   fleet = await startLocalFleet();
   for (const [nodeId, node] of fleet.nodes) {
     const reply = await info(node.restUrl, { signal: AbortSignal.timeout(5000) });
@@ -31,7 +31,7 @@ before(async () => {
   }
 });
 
-after(async () => {
+afterAll(async () => {
   await fleet.close();
 });
 

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeEach, describe, it } from 'node:test';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, it } from 'vitest';
 import { FleetConfigError, parseFleetConfig } from '../../../fleet/config.ts';
 import {
   ControlPlaneParameterError,

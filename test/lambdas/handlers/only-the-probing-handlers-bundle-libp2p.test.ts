@@ -1,8 +1,8 @@
 // The handler bundles as the CDK app builds them (esbuild, ESM, AWS SDK external): libp2p goes only into the functions that dial nodes.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
 import { build } from 'esbuild';
+import { describe, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 /** Control-plane handlers stay well below this; the libp2p stack alone is about 600 KB minified. */

@@ -1,8 +1,8 @@
 // The probe and controller handlers against two local store nodes: rounds recorded in dynalite, decisions saved, a drain asks the publisher.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { roundNumber, roundStartMs } from '../../../control/rounds.ts';
 import { METRICS } from '../../../fleet/metrics.ts';
 import type { NodeRuntime, TaskState } from '../../../fleet/ports.ts';
@@ -73,11 +73,11 @@ async function probeRound(round: number): Promise<void> {
   }
 }
 
-before(async () => {
+beforeAll(async () => {
   fleet = await startLocalFleet();
 });
 
-after(async () => {
+afterAll(async () => {
   await fleet.close();
 });
 

@@ -1,8 +1,8 @@
 // Any vantage point, with or without REST, learns node peer ids from the noise handshake of a dial to the bare TCP address, and re-learns them after a key change.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { identityFromHandshake } from '../../../control/node-addresses.ts';
 import { roundNumber, roundStartMs } from '../../../control/rounds.ts';
 import { createProbeHandler } from '../../../lambdas/probe/probe-handler.ts';
@@ -45,11 +45,11 @@ function peerIdOf(nodeId: string): string {
   return node.peerId;
 }
 
-before(async () => {
+beforeAll(async () => {
   fleet = await startLocalFleet();
 });
 
-after(async () => {
+afterAll(async () => {
   await fleet.close();
 });
 

@@ -1,13 +1,13 @@
 // The publisher and API handlers: a signed fleets.json in s3rver for the listed local nodes, republished when due, steered by operator drains.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { after, before, beforeEach, describe, it } from 'node:test';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { p256 } from '@noble/curves/nist.js';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
 import { identityFromInfo } from '../../../control/node-addresses.ts';
 import { METRICS } from '../../../fleet/metrics.ts';
 import {
@@ -108,7 +108,7 @@ const api = () =>
     invokeStress: (request) => invokeAsync(lambdaClient, 'storefleet-stress', request),
   });
 
-before(async () => {
+beforeAll(async () => {
   fleet = await startLocalFleet();
   s3 = await startS3Emulator([BUCKET]);
   // What a REST-reaching prober records: each node's own answer to GET /debug/v1/info.
@@ -118,7 +118,7 @@ before(async () => {
   }
 });
 
-after(async () => {
+afterAll(async () => {
   await s3.close();
   await fleet.close();
 });

@@ -1,6 +1,6 @@
 // Whatever libp2p or fetch throws, a Waku call fails with one WakuError class; raceDeadline keeps the deadline of a call that never settles.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { raceDeadline, toWakuError } from '../../../waku/client/deadline.ts';
 import {
   ConnectionLostError,

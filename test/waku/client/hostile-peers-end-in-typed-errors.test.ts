@@ -1,8 +1,8 @@
 // Hostile peers (floods over the byte cap, stalls, garbage, wrong cluster) end in typed errors, within the deadline and bounded memory.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createProbeDialer, type ProbeDialer } from '../../../waku/client/dialer.ts';
 import { restStoreQuery } from '../../../waku/client/rest.ts';
 import {
@@ -65,7 +65,7 @@ describe('hostile libp2p peers end in typed errors', () => {
   let garbled: HostilePeer;
   let otherCluster: HostilePeer;
 
-  before(async () => {
+  beforeAll(async () => {
     dialer = await createProbeDialer({ clusterId: CLUSTER_ID, shards: [32] });
     flooding = await startHostilePeer({
       store: flood(OFFERED_BYTES, { announcedBytes: OFFERED_BYTES, counter: floodCounter }),
@@ -96,7 +96,7 @@ describe('hostile libp2p peers end in typed errors', () => {
     peers.push(flooding, floodingUnderCap, stalling, garbled, otherCluster);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await dialer.stop();
     await Promise.all(peers.map((peer) => peer.stop()));
   });
@@ -217,7 +217,7 @@ describe('hostile REST servers end in typed errors', () => {
   let server: LoopbackServer;
   let bytesWritten = 0;
 
-  before(async () => {
+  beforeAll(async () => {
     const chunk = Buffer.alloc(64 * 1024, 0x61);
     server = await startRawHttp((request, response) => {
       if (request.url?.startsWith('/stalled')) return;
@@ -238,7 +238,7 @@ describe('hostile REST servers end in typed errors', () => {
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await server.close();
   });
 

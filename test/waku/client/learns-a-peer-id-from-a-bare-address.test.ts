@@ -1,9 +1,9 @@
 // A node's peer id is learnt by dialling its bare TCP address: the noise handshake proves who answers, within the caller's deadline.
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
-import { after, before, describe, it } from 'node:test';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createProbeDialer, type ProbeDialer } from '../../../waku/client/dialer.ts';
 import {
   ConnectionRefusedError,
@@ -37,12 +37,12 @@ describe('learning a peer id from a bare address', () => {
   let local: LocalNode;
   let dialer: ProbeDialer;
 
-  before(async () => {
+  beforeAll(async () => {
     local = await startLocalNode();
     dialer = await createProbeDialer({ clusterId: CLUSTER_ID, shards: [SHARD] });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await dialer.stop();
     await local.stop();
   });

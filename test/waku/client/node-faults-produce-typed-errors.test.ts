@@ -1,6 +1,6 @@
 // Acceptance: each fault of the local store node (latency, 503, 429, stall, crash) gives the expected typed error within the caller's deadline.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
 import { createProbeDialer, type ProbeDialer } from '../../../waku/client/dialer.ts';
 import { health, restStoreQuery } from '../../../waku/client/rest.ts';
 import { RateLimitedError, StoreError, WakuError, WakuTimeoutError } from '../../../waku/errors.ts';
@@ -38,7 +38,7 @@ describe('faults of the local store node produce typed errors within the deadlin
   let local: LocalNode;
   let dialer: ProbeDialer;
 
-  before(async () => {
+  beforeAll(async () => {
     local = await startLocalNode();
     dialer = await createProbeDialer({ clusterId: CLUSTER_ID, shards: [SHARD] });
     await local.node.publish({
@@ -54,7 +54,7 @@ describe('faults of the local store node produce typed errors within the deadlin
     await local.clearFaults();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await dialer.stop();
     await local.stop();
   });

@@ -1,7 +1,7 @@
 // REST health: nwaku's v0.36+ and legacy spellings both normalise to UPPER_SNAKE; failures are typed.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { health, info } from '../../../waku/client/rest.ts';
 import {
   BadResponseError,
@@ -33,7 +33,7 @@ const SPELLINGS: ReadonlyArray<readonly [string, string]> = [
 describe('REST health accepts both spellings of node states', () => {
   let server: LoopbackServer;
 
-  before(async () => {
+  beforeAll(async () => {
     const app = new Hono();
     app.get('/spelling/:index/health', (c) => {
       const [state] = SPELLINGS[Number(c.req.param('index'))] ?? ['?'];
@@ -53,7 +53,7 @@ describe('REST health accepts both spellings of node states', () => {
     server = await startHono(app);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await server.close();
   });
 

@@ -1,6 +1,6 @@
 // Acceptance: ping, metadata and store v3 queries through the probe dialer and REST client against the local store node.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createProbeDialer, type ProbeDialer } from '../../../waku/client/dialer.ts';
 import { health, info, restPublish, restStoreQuery } from '../../../waku/client/rest.ts';
 import type { StoreQueryPage } from '../../../waku/client/store-types.ts';
@@ -36,7 +36,7 @@ describe('the client against the local store node', () => {
   let dialer: ProbeDialer;
   const published: Published[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     local = await startLocalNode();
     dialer = await createProbeDialer({ clusterId: CLUSTER_ID, shards: [SHARD] });
     for (let index = 0; index < MESSAGE_COUNT; index++) {
@@ -53,7 +53,7 @@ describe('the client against the local store node', () => {
     }
   });
 
-  after(async () => {
+  afterAll(async () => {
     await dialer.stop();
     await local.stop();
   });

@@ -9,8 +9,8 @@
 // Store peers are chosen by PeerManager.getPeers: a connected peer whose identify lists the store
 // codec and whose metadata shards (ShardReader.isPeerOnShard) contain the decoder's shard.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { createLightNode, type LightNode, Protocols } from '@waku/sdk';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { raceDeadline } from '../../../waku/client/deadline.ts';
 import { createProbeDialer, type ProbeDialer } from '../../../waku/client/dialer.ts';
 import {
@@ -36,7 +36,7 @@ describe('js-waku queries the local store node', { timeout: TEST_TIMEOUT_MS }, (
   let dialer: ProbeDialer;
   const publishedHashes: string[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     local = await startLocalNode();
     dialer = await createProbeDialer({ clusterId: CLUSTER_ID, shards: [SHARD] });
     for (let index = 0; index < MESSAGE_COUNT; index++) {
@@ -51,7 +51,7 @@ describe('js-waku queries the local store node', { timeout: TEST_TIMEOUT_MS }, (
     }
   });
 
-  after(async () => {
+  afterAll(async () => {
     await waku?.stop();
     await dialer.stop();
     await local.stop();

@@ -1,7 +1,7 @@
 // The node's ENR decodes with js-waku's decoder: signature, peer id, addresses, capabilities and shards.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { EnrDecoder } from '@waku/enr';
+import { describe, it } from 'vitest';
 import { EnrError, encodeEnr } from '../../../waku/node/enr.ts';
 import { loadOrCreateNodeKey } from '../../../waku/node/node-key.ts';
 import { DebugInfoSchema } from '../../../waku/rest-schemas.ts';

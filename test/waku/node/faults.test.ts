@@ -1,8 +1,8 @@
 // Each injected fault has an observable effect over libp2p and REST, and the random ones are reproducible per seed.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
 import type { Libp2p } from 'libp2p';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { hex0xToBytes } from '../../../waku/message-hash.ts';
 import { FaultController } from '../../../waku/node/faults.ts';
 import { PING_PROTOCOL, pubsubTopic } from '../../../waku/protocols.ts';
@@ -35,13 +35,13 @@ describe('fault injection on a running node', () => {
   let node: Awaited<ReturnType<typeof startTestNode>>;
   let client: Libp2p;
 
-  before(async () => {
+  beforeAll(async () => {
     node = await startTestNode({ seed: 42 });
     client = await startRawClient();
     await node.publish({ contentTopic: '/faults/1/a/proto', payload: Uint8Array.of(1) });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await client?.stop();
     await node?.stop();
     node?.removeDataDir();

@@ -1,8 +1,8 @@
 // The official js-waku light client (ws + mplex, its own metadata handshake) pages through the node's history.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createDecoder, createLightNode, utils } from '@waku/sdk';
+import { describe, it } from 'vitest';
 import { pubsubTopic } from '../../../waku/protocols.ts';
 import { CLUSTER_ID, startTestNode, TEST_TIMEOUT_MS, withDeadline } from './fixtures.ts';
 

@@ -1,6 +1,6 @@
 // RFC 14 message hashes against the RFC's published vectors, and RFC 51 autosharding against go-waku/nwaku's known shard.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { bytesToHex0x, hex0xToBytes, messageHashHex } from '../../../waku/message-hash.ts';
 import { autoshard, autoshardIndex, ContentTopicError } from '../../../waku/node/autosharding.ts';
 

@@ -1,6 +1,6 @@
 // `storefleet node run` names the bad flag and exits 2 instead of starting a half-configured node.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { NodeUsageError, parseRetention, parseShards } from '../../../cli/commands/node.ts';
 import { buildProgram, exitCodeFor } from '../../../cli/main.ts';
 

@@ -1,6 +1,6 @@
 // Relay: a message published on one node reaches a connected node and lands in its archive.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { hex0xToBytes } from '../../../waku/message-hash.ts';
 import { peerIdOfDataDir } from '../../../waku/node/node-key.ts';
 import { pubsubTopic } from '../../../waku/protocols.ts';
@@ -11,13 +11,13 @@ describe('relay between two store nodes', () => {
   let nodeA: Awaited<ReturnType<typeof startTestNode>>;
   let nodeB: Awaited<ReturnType<typeof startTestNode>>;
 
-  before(async () => {
+  beforeAll(async () => {
     [nodeA, nodeB] = await Promise.all([startTestNode(), startTestNode()]);
     // connect() resolves once B's relay subscription reached A, so no publish can race the mesh.
     await nodeA.connect(nodeB.tcpAddress);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([nodeA?.stop(), nodeB?.stop()]);
     nodeA?.removeDataDir();
     nodeB?.removeDataDir();

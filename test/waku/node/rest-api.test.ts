@@ -1,6 +1,6 @@
 // The node's REST API over a real HTTP port, each reply checked against the schemas clients use (waku/rest-schemas.ts).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { pubsubTopic } from '../../../waku/protocols.ts';
 import {
   ActiveFaultsSchema,
@@ -31,7 +31,7 @@ describe('store node REST API', () => {
     return { status: reply.status, text: await reply.text() };
   };
 
-  before(async () => {
+  beforeAll(async () => {
     node = await startTestNode();
     hash = await node.publish({
       contentTopic: CONTENT_TOPIC,
@@ -42,7 +42,7 @@ describe('store node REST API', () => {
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await node?.stop();
     node?.removeDataDir();
   });

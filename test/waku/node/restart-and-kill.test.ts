@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { CRASH_EXIT_CODE } from '../../../cli/commands/node.ts';
 import { StoreQueryResponseSchema } from '../../../waku/rest-schemas.ts';
 import { makeTempDir, startTestNode, withDeadline } from './fixtures.ts';

@@ -1,11 +1,11 @@
 // The store node over real loopback libp2p: ping, metadata and store v3 queries (pagination, ranges, filters, hashes, bad input).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
 import { noise } from '@chainsafe/libp2p-noise';
 import { mplex } from '@libp2p/mplex';
 import { webSockets } from '@libp2p/websockets';
 import { createLibp2p, type Libp2p } from 'libp2p';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { hex0xToBytes } from '../../../waku/message-hash.ts';
 import {
   METADATA_PROTOCOL,
@@ -63,7 +63,7 @@ describe('store node protocols over loopback libp2p', () => {
   let client: Libp2p;
   const published: Published[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     node = await startTestNode();
     client = await startRawClient();
     for (let index = 0; index < MESSAGE_COUNT; index++) {
@@ -87,7 +87,7 @@ describe('store node protocols over loopback libp2p', () => {
     published.sort(byPosition);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await client?.stop();
     await node?.stop();
     node?.removeDataDir();
