@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type ControllerRoundOutcome, FleetController } from '../control/controller-round.ts';
-import { registryListing } from '../control/listing.ts';
+import { fleetView } from '../control/fleet-view.ts';
 import {
   drainByOperator,
   OperatorDrainRefusedError,
@@ -475,7 +475,7 @@ export class Orchestrator implements FleetControl {
   }
 
   #listedNodeIds(): string[] {
-    return registryListing(this.config, this.state, this.#drains.drainedNow());
+    return fleetView(this.config, this.state, this.#drains.drainedNow()).listedNodeIds;
   }
 
   #buildSnapshot(): FleetSnapshot {
