@@ -1,57 +1,56 @@
-// Operator drains: a node leaves fleets.json by hand and comes back on undrain, but never below failover.minHealthy.
+// Operator drains leave the registry: in config order, and never below failover.minHealthy (the refill).
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
-import {
-  drainByOperator,
-  OperatorDrainRefusedError,
-  undrainByOperator,
-} from '../../control/operator-drains.ts';
-import { initialFleetState } from '../../fleet/state.ts';
-import { makeConfig, nodeIdOf, T0_MS } from '../fleet/failover/fleet-fixture.ts';
-import { controlRig, MemoryDrains } from './control-fixture.ts';
+import { registryListing } from '../../control/listing.ts';
+import { makeConfig, nodeIdOf } from '../kit/fleet.ts';
 
-const config = makeConfig({ nodes: 4, failover: { minHealthy: 3 } });
-const state = initialFleetState(config);
+const node = nodeIdOf;
 
-describe('operator drains', () => {
-  it('drains down to minHealthy and refuses the next, naming the minimum', async () => {
-    const drains = new MemoryDrains();
-    const first = await drainByOperator(config, state, drains, nodeIdOf(0));
-    const again = await drainByOperator(config, state, drains, nodeIdOf(0));
-    await assert.rejects(
-      drainByOperator(config, state, drains, nodeIdOf(1)),
-      (error: unknown) =>
-        error instanceof OperatorDrainRefusedError &&
-        /below failover\.minHealthy \(3\)/.test(error.message),
-    );
-    assert.equal(first.changed, true);
-    assert.equal(again.changed, false);
-    assert.deepEqual([...(await drains.drained())], [nodeIdOf(0)]);
+describe('registryListing', () => {
+  it('lists what the controller listed, in config order, when no operator drained anything', () => {
+    // Prepare
+    const config = makeConfig({ nodes: 5, failover: { minHealthy: 2 } });
+    const state = { listedNodeIds: [node(3), node(0), node(4), node(1)] };
+    // Act
+    const listed = registryListing(config, state, new Set());
+    // Assess
+    assert.deepEqual(listed, [node(0), node(1), node(3), node(4)]);
   });
 
-  it('refuses to undrain a node no operator drained, and undrains one that was', async () => {
-    const drains = new MemoryDrains();
-    await assert.rejects(undrainByOperator(drains, nodeIdOf(2)), OperatorDrainRefusedError);
-    await drainByOperator(config, state, drains, nodeIdOf(2));
-    const change = await undrainByOperator(drains, nodeIdOf(2));
-    assert.equal(change.changed, true);
-    assert.deepEqual([...(await drains.drained())], []);
+  it('takes operator-drained nodes out while enough listed nodes remain', () => {
+    const config = makeConfig({ nodes: 5, failover: { minHealthy: 2 } });
+    const state = { listedNodeIds: [node(0), node(1), node(2), node(3)] };
+    const listed = registryListing(config, state, new Set([node(1), node(3)]));
+    assert.deepEqual(listed, [node(0), node(2)]);
   });
 
-  it('the controller publishes at once on a drain and on an undrain', async () => {
-    const rig = await controlRig(config, T0_MS);
-    await rig.controller.publishIfDue();
-    const drained = await rig.controller.drainByOperator(nodeIdOf(3));
-    const undrained = await rig.controller.undrainByOperator(nodeIdOf(3));
-    assert.ok(drained.publication?.published);
-    assert.ok(undrained.publication.published);
-    assert.deepEqual(
-      rig.publisher.listed(config.fleet),
-      config.nodes.map((node) => node.id),
-    );
-    assert.deepEqual(
-      rig.publisher.published.map((artifacts) => artifacts.sequence),
-      [1, 2, 3],
-    );
+  it('refills to exactly minHealthy with drained nodes, first in the order the controller listed them', () => {
+    const config = makeConfig({ nodes: 6, failover: { minHealthy: 3 } });
+    const state = { listedNodeIds: [node(4), node(0), node(1), node(2)] };
+    const listed = registryListing(config, state, new Set([node(4), node(0), node(1)]));
+    // Only node(2) survives the drains; node(4) and node(0) are put back, node(1) stays out.
+    assert.deepEqual(listed, [node(0), node(2), node(4)]);
+    assert.equal(listed.length, config.failover.minHealthy);
+  });
+
+  it('never lists a node the controller did not list, even below minHealthy', () => {
+    const config = makeConfig({ nodes: 6, failover: { minHealthy: 4 } });
+    const state = { listedNodeIds: [node(1), node(5)] };
+    const listed = registryListing(config, state, new Set([node(5)]));
+    assert.deepEqual(listed, [node(1), node(5)]);
+  });
+
+  it('keeps minHealthy nodes when the operator drains every listed node', () => {
+    const config = makeConfig({ nodes: 4, failover: { minHealthy: 2 } });
+    const state = { listedNodeIds: [node(0), node(1), node(2), node(3)] };
+    const listed = registryListing(config, state, new Set(state.listedNodeIds));
+    assert.deepEqual(listed, [node(0), node(1)]);
+  });
+
+  it('ignores operator drains of nodes that are not listed', () => {
+    const config = makeConfig({ nodes: 4, failover: { minHealthy: 2 } });
+    const state = { listedNodeIds: [node(0), node(1)] };
+    const listed = registryListing(config, state, new Set([node(3)]));
+    assert.deepEqual(listed, [node(0), node(1)]);
   });
 });
