@@ -40,11 +40,11 @@ const S3rver = require('s3rver') as new (options: {
   configureBuckets: { name: string }[];
 }) => S3rverInstance;
 
-/** Credentials every emulated client signs with; the emulators check the region of the scope, not the key. */
-export const EMULATED_CREDENTIALS = {
-  accessKeyId: 'AKIDSTOREFLEETEMULATED',
-  secretAccessKey: 'storefleet-emulated-secret',
-};
+/**
+ * Credentials every emulated client signs with: s3rver checks signatures against its one built-in
+ * account; the other emulators check the region of the credential scope, not the key.
+ */
+export const EMULATED_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 export const REGISTRY_KEY_ALIAS = 'alias/storefleet/registry';
 
 /** Port offsets from basePort; store nodes take three ports each from NODE_PORTS_OFFSET on. */
