@@ -106,6 +106,13 @@ export async function startAwsWatcher(options: AwsWatcherOptions): Promise<AwsWa
     configParameter: settings.configParameter,
     deploymentParameter: settings.deploymentParameter,
     clientForRegion: (region) => clients.ssm(region),
+    onUnreadableAddresses: (problem) =>
+      log.warn('a region’s node addresses are unreadable; its nodes are left out until they are', {
+        region: problem.region,
+        parameter: problem.parameter,
+        nodeIds: problem.nodeIds,
+        error: problem.error.message,
+      }),
   });
   const { config } = await controlPlane.load();
   const vantage = config.vantagePoints.find((candidate) => candidate.id === settings.vantageId);

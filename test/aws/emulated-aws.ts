@@ -62,6 +62,8 @@ export interface EmulatedAwsOptions {
   /** Node archives, keys and logs, and the S3 bucket's files. */
   dataDir: string;
   log?: (line: string) => void;
+  /** Start the store nodes (ECS services' tasks). @default true */
+  startNodes?: boolean;
 }
 
 export interface EmulatedAws {
@@ -184,7 +186,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions): Promise<Emu
     closers.push(() => runtime.stopAll());
     const ecs = await startEcsEmulator({ port: basePort + PORTS.ecs, regions, services, runtime });
     closers.push(() => ecs.close());
-    await runtime.startAll();
+    if (options.startNodes !== false) await runtime.startAll();
 
     const every = (url: string) => Object.fromEntries(regions.map((region) => [region, url]));
     const endpoints: AwsEndpointMap = {
