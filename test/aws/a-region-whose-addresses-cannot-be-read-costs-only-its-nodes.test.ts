@@ -38,7 +38,7 @@ import {
   startEmulatedAws,
 } from './emulated-aws.ts';
 
-const BASE_PORT = 46500;
+const BASE_PORT = 24500;
 let aws: EmulatedAws;
 let clients: AwsClients;
 let dataDir: string;

@@ -2,10 +2,15 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type FleetConfig, parseFleetConfig } from '../../fleet/config.ts';
 import type { MetricsSink } from '../../fleet/ports.ts';
-import { parseFleetsJsonBytes, verifyRegistrySignature } from '../../fleet/registry/index.ts';
+import {
+  decodeSignatureFile,
+  parseFleetsJsonBytes,
+  verifyRegistrySignature,
+} from '../../fleet/registry/index.ts';
 import { type FleetState, FleetStateSchema } from '../../fleet/state.ts';
 import { nodeStateTableName, probeResultsTableName } from '../../infra/resource-names.ts';
 import { DynamoStateStore } from '../../lambdas/adapters/DynamoStateStore.ts';
+import { versionKeys } from '../../lambdas/adapters/S3RegistryPublisher.ts';
 import type { ContainerDialer } from '../../lambdas/probe/probe-handler.ts';
 import { AwsClients } from '../../lambdas/shared/aws-clients.ts';
 import type { HandlerLog } from '../../lambdas/shared/invocation.ts';
@@ -216,7 +221,7 @@ export class BucketRegistryWatcher {
     if (!bytes) return;
     const document = parseFleetsJsonBytes(bytes);
     const sequence = document.meta.sequence ?? 0;
-    const signature = await this.#signatureOf(sequence, object.Metadata ?? {});
+    const signature = await this.#signatureOf(sequence);
     const verified = verifyRegistrySignature(bytes, signature, this.#publicKeyPem);
     const listed = Object.keys(document.fleets[this.#fleet]?.['tcp/p2p/waku/store'] ?? {});
     const previous = this.latest;
@@ -228,7 +233,14 @@ export class BucketRegistryWatcher {
     this.#etag = object.ETag ?? '';
   }
 
-  async #signatureOf(_sequence: number, metadata: Record<string, string>): Promise<Uint8Array> {
-    return new Uint8Array(Buffer.from(metadata['signature'] ?? '', 'base64'));
+  /** The version's own signature, named by the sequence inside the signed bytes: never another version's. */
+  async #signatureOf(sequence: number): Promise<Uint8Array> {
+    const object = await this.#client.send(
+      new GetObjectCommand({ Bucket: this.#bucket, Key: versionKeys(sequence).signature }),
+    );
+    return (
+      decodeSignatureFile((await object.Body?.transformToByteArray()) ?? new Uint8Array()) ??
+      new Uint8Array()
+    );
   }
 }

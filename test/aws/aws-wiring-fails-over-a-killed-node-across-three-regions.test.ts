@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { PROBE_INTERVAL_MS, waitFor } from '../e2e/fleet-harness.ts';
 import { type AwsFleet, BucketRegistryWatcher, startAwsFleet } from './aws-fleet-harness.ts';
 
-const BASE_PORT = 46100;
+const BASE_PORT = 24100;
 let fleet: AwsFleet;
 let registry: BucketRegistryWatcher;
 let dataDir: string;

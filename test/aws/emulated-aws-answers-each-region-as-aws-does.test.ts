@@ -21,7 +21,7 @@ import {
   startEmulatedAws,
 } from './emulated-aws.ts';
 
-const BASE_PORT = 46300;
+const BASE_PORT = 24300;
 let aws: EmulatedAws;
 let clients: AwsClients;
 let dataDir: string;

@@ -25,6 +25,7 @@ import {
 } from './emulators/dynamo-regions.ts';
 import { type EcsEmulator, startEcsEmulator } from './emulators/ecs.ts';
 import { type KmsEmulator, startKmsEmulator } from './emulators/kms.ts';
+import { startConditionalS3Front } from './emulators/s3-conditional-writes.ts';
 import { type SsmEmulator, startSsmEmulator } from './emulators/ssm.ts';
 
 const require = createRequire(import.meta.url);
@@ -48,7 +49,7 @@ export const EMULATED_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S
 export const REGISTRY_KEY_ALIAS = 'alias/storefleet/registry';
 
 /** Port offsets from basePort; store nodes take three ports each from NODE_PORTS_OFFSET on. */
-const PORTS = { dynamo: 0, ssm: 10, kms: 11, ecs: 12, s3: 13, cloudwatch: 14 } as const;
+const PORTS = { dynamo: 0, ssm: 10, kms: 11, ecs: 12, s3: 13, cloudwatch: 14, s3rver: 15 } as const;
 const NODE_PORTS_OFFSET = 20;
 const MAX_REGIONS = 10;
 
@@ -166,7 +167,7 @@ export async function startEmulatedAws(options: EmulatedAwsOptions): Promise<Emu
     const bucketDir = join(options.dataDir, 's3');
     mkdirSync(bucketDir, { recursive: true });
     const s3 = new S3rver({
-      port: basePort + PORTS.s3,
+      port: basePort + PORTS.s3rver,
       address: '127.0.0.1',
       silent: true,
       directory: bucketDir,
@@ -174,7 +175,12 @@ export async function startEmulatedAws(options: EmulatedAwsOptions): Promise<Emu
     });
     const s3Address = await s3.run();
     closers.push(() => s3.close());
-    const s3Url = `http://127.0.0.1:${s3Address.port}`;
+    const s3Front = await startConditionalS3Front({
+      port: basePort + PORTS.s3,
+      s3rverUrl: `http://127.0.0.1:${s3Address.port}`,
+    });
+    closers.push(() => s3Front.close());
+    const s3Url = s3Front.url;
 
     const runtime = new ProcessRuntime({
       config,
