@@ -368,7 +368,7 @@ export function runControllerRound(input: ControllerRoundInput): ControllerRound
     };
     nextStates[i] = next;
     advanceNode(nodeId, prev, next, verdict, taskState);
-    if (isDrainCandidate(next, failover)) {
+    if (isDrainCandidate(next, failover, runtime === 'down')) {
       candidates.push({
         index: i,
         nodeId,
