@@ -1,22 +1,21 @@
-// The AWS watcher: one long-running task per vantage point that probes every round and records it in the control region; the control region's watcher also decides and publishes.
+// The AWS watcher: one long-running task per vantage point running control/'s watch loop; it probes every round and records it in the control region, and the control region's watcher also decides and publishes.
+import { FleetController } from '../../control/controller-round.ts';
+import { clockAlignedRounds, WatchLoop, watchRound } from '../../control/watch-loop.ts';
 import type { ResolvedNode, VantagePointConfig } from '../../fleet/config.ts';
-import type { MetricsSink } from '../../fleet/ports.ts';
-import { type FleetState, FleetStateSchema } from '../../fleet/state.ts';
-import { DynamoStateStore } from '../adapters/DynamoStateStore.ts';
+import type { MetricsSink, StructuredLog } from '../../fleet/ports.ts';
 import { EmfMetricsSink } from '../adapters/EmfMetricsSink.ts';
-import { KmsRegistrySigner } from '../adapters/KmsRegistrySigner.ts';
 import { logger } from '../adapters/logger.ts';
-import { S3RegistryPublisher } from '../adapters/S3RegistryPublisher.ts';
-import { createControllerHandler } from '../controller/controller-handler.ts';
-import { type ContainerDialer, createProbeHandler } from '../probe/probe-handler.ts';
-import { createPublisherHandler } from '../publisher/publisher-handler.ts';
 import { AwsClients, endpointMapFromEnvironment } from '../shared/aws-clients.ts';
 import { ecsRuntime } from '../shared/aws-wiring.ts';
+import type { ContainerDialer } from '../shared/container-dialer.ts';
 import { SsmControlPlane } from '../shared/control-plane.ts';
-import { DynamoFleetSettings } from '../shared/fleet-settings.ts';
-import type { HandlerLog, InvocationContext, LoopClock } from '../shared/invocation.ts';
-import { DynamoNodeDirectory } from '../shared/node-directory.ts';
-import { DynamoObservationReader } from '../shared/observation-reader.ts';
+import {
+  awsRegistryPublication,
+  controlTables,
+  logAlarmSink,
+  systemClock,
+} from '../shared/control-ports.ts';
+import { AwsVantageProber } from './aws-vantage-prober.ts';
 import {
   assertCanPublish,
   decidingVantage,
@@ -24,10 +23,11 @@ import {
   type WatcherSettings,
 } from './watcher-settings.ts';
 
-/** Each pass of a loop covers this long before the config and addresses are read again. */
-export const WATCH_PASS_SECONDS = 60;
-/** After a pass fails (AWS unreachable, a bad parameter), wait this long before the next. */
-export const WATCH_RETRY_DELAY_MS = 5_000;
+/**
+ * The controller stops waiting for the other vantage points' reports this long after the round
+ * deadline: a remote watcher's write to the control region's table takes a round trip or two.
+ */
+export const REMOTE_REPORT_SETTLE_MS = 750;
 
 export interface AwsWatcherOptions {
   env: NodeJS.ProcessEnv;
@@ -36,7 +36,7 @@ export interface AwsWatcherOptions {
   /** @default clients for the endpoint map of STOREFLEET_AWS_ENDPOINTS, or AWS's own endpoints */
   clients?: AwsClients;
   /** @default the storefleet Powertools logger */
-  log?: HandlerLog;
+  log?: StructuredLog;
   /** @default EMF lines on stdout (CloudWatch Logs turns them into metrics) */
   metrics?: MetricsSink;
   /** @default a libp2p probe dialer kept for the life of the task */
@@ -46,41 +46,14 @@ export interface AwsWatcherOptions {
 export interface AwsWatcher {
   settings: WatcherSettings;
   vantage: VantagePointConfig;
-  /** True for the control region's watcher, which decides and publishes. */
+  /** True in the control region's watcher, which decides and publishes. */
   decides: boolean;
-  /** Resolves when the watcher has stopped (after stop(), or never otherwise). */
+  controller: FleetController | undefined;
+  /** Resolves once stop() has finished. */
   done: Promise<void>;
+  /** The last round this watcher started. */
+  readonly round: number | undefined;
   stop(): Promise<void>;
-}
-
-class WatcherStoppedError extends Error {
-  constructor() {
-    super('the watcher is stopping');
-    this.name = 'WatcherStoppedError';
-  }
-}
-
-/** Wall clock whose sleeps end (rejecting) when the watcher stops, so a loop never outlives stop(). */
-function stoppableClock(signal: AbortSignal): LoopClock {
-  return {
-    nowMs: () => Date.now(),
-    sleep: (ms) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal.aborted) return reject(new WatcherStoppedError());
-        const timer = setTimeout(
-          () => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          },
-          Math.max(0, ms),
-        );
-        const onAbort = () => {
-          clearTimeout(timer);
-          reject(new WatcherStoppedError());
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-      }),
-  };
 }
 
 /** Inside the VPC a node's REST API answers at its Cloud Map name, for vantage points of its region. */
@@ -90,7 +63,7 @@ function vpcRestUrl(host: string | undefined) {
 }
 
 /**
- * Reads the environment, the config from SSM, and starts the watcher's loops.
+ * Reads the environment and the config from SSM, and starts the watch loop.
  * @example
  * const watcher = await startAwsWatcher({ env: process.env, vantageId: 'vp-eu' });
  * process.once('SIGTERM', () => watcher.stop());
@@ -114,7 +87,7 @@ export async function startAwsWatcher(options: AwsWatcherOptions): Promise<AwsWa
         error: problem.error.message,
       }),
   });
-  const { config } = await controlPlane.load();
+  const { config, topology } = await controlPlane.load();
   const vantage = config.vantagePoints.find((candidate) => candidate.id === settings.vantageId);
   if (!vantage) {
     throw new Error(
@@ -122,144 +95,98 @@ export async function startAwsWatcher(options: AwsWatcherOptions): Promise<AwsWa
     );
   }
   const decides = decidingVantage(config, controlRegion)?.id === vantage.id;
+  const registry = decides ? assertCanPublish(settings) : undefined;
   // Every watcher writes to the control region's tables, wherever it runs.
-  const table = clients.dynamo(controlRegion);
-  const store = new DynamoStateStore<FleetState>({
-    fleet: settings.fleet,
-    nodeStateTableName: settings.nodeStateTable,
-    probeResultsTableName: settings.probeResultsTable,
-    stateSchema: FleetStateSchema,
-    client: table,
-  });
-  const directory = new DynamoNodeDirectory({
-    fleet: settings.fleet,
-    probeResultsTableName: settings.probeResultsTable,
-    client: table,
-  });
-  const stopping = new AbortController();
-  const clock = stoppableClock(stopping.signal);
-  const context: InvocationContext = {
-    functionName: `storefleet-watch-${vantage.id}`,
-    awsRequestId: `watch-${vantage.id}-${Date.now()}`,
-    getRemainingTimeInMillis: () => Number.MAX_SAFE_INTEGER,
-  };
-  const createDialer =
-    options.createDialer ??
-    (async (dialerOptions) => {
-      const { createProbeDialer } = await import('../../waku/client/dialer.ts');
-      return createProbeDialer(dialerOptions);
-    });
-  const dialers: ContainerDialer[] = [];
+  const tables = controlTables(settings, clients);
+  const { createProbeDialer } = await import('../../waku/client/dialer.ts');
   const { health, info } = await import('../../waku/client/rest.ts');
-  const probe = createProbeHandler({
-    vantageId: vantage.id,
-    loopSeconds: WATCH_PASS_SECONDS,
+  const dialer = await (options.createDialer ?? createProbeDialer)({
+    clusterId: config.clusterId,
+    shards: [...config.shards],
+  });
+  const prober = new AwsVantageProber({
+    config,
+    vantage,
     controlPlane,
-    store,
-    directory,
-    createDialer: async (dialerOptions) => {
-      const dialer = await createDialer(dialerOptions);
-      dialers.push(dialer);
-      return dialer;
-    },
+    identities: tables.identities,
+    dialer,
     rest: { health, info },
     restUrlOf: vpcRestUrl(settings.nodeRestHost),
-    clock,
-    metrics,
+    nowMs: systemClock.nowMs,
     log,
   });
-
-  const loops: Promise<void>[] = [repeat('probe', () => probe({}, context))];
-  if (decides) loops.push(...controlLoops());
-
-  function controlLoops(): Promise<void>[] {
-    const registry = assertCanPublish(settings);
-    const fleetSettings = new DynamoFleetSettings({
-      fleet: settings.fleet,
-      nodeStateTableName: settings.nodeStateTable,
-      client: table,
-    });
-    const publisher = createPublisherHandler({
-      controlPlane,
-      store,
-      settings: fleetSettings,
-      directory,
-      signer: new KmsRegistrySigner({
-        keyId: registry.signingKeyId,
-        client: clients.kms(controlRegion),
-      }),
-      publisher: new S3RegistryPublisher({
-        bucketName: registry.registryBucket,
-        client: clients.s3(controlRegion),
-      }),
-      nowMs: () => Date.now(),
-      metrics,
-      log,
-    });
-    // One publication at a time: two at once would race for the same sequence.
-    let publishing: Promise<unknown> = Promise.resolve();
-    const publish = () => {
-      const run = publishing.then(() => publisher({}, context));
-      publishing = run.catch((error: unknown) => {
-        log.warn('publication failed', { error: (error as Error).message });
-      });
-      return publishing.then(() => {});
-    };
-    const controller = createControllerHandler({
-      loopSeconds: WATCH_PASS_SECONDS,
-      controlPlane,
-      store,
-      observations: new DynamoObservationReader({
-        fleet: settings.fleet,
-        probeResultsTableName: settings.probeResultsTable,
-        client: table,
-      }),
-      runtimeFor: (_config, topology) => ecsRuntime(topology, (region) => clients.ecs(region)),
-      invokePublisher: () => publish(),
-      clock,
-      metrics,
-      log,
-    });
-    // Operator drains and a version nearing expiry are noticed by looking every round.
-    const republish = async () => {
-      const current = (await controlPlane.load()).config;
-      for (;;) {
-        await publish();
-        await clock.sleep(current.probe.intervalSeconds * 1000);
-      }
-    };
-    return [repeat('decide', () => controller({}, context)), repeat('publish', republish)];
-  }
-
-  async function repeat(name: string, pass: () => Promise<unknown>): Promise<void> {
-    while (!stopping.signal.aborted) {
-      try {
-        await pass();
-      } catch (error) {
-        if (stopping.signal.aborted) return;
-        log.error(`watcher ${name} pass failed; retrying`, {
-          vantageId: vantage?.id,
-          error: (error as Error).message,
-        });
-        await clock.sleep(WATCH_RETRY_DELAY_MS).catch(() => {});
-      }
-    }
-  }
-
-  const done = Promise.all(loops).then(async () => {
-    await Promise.allSettled(dialers.map((dialer) => dialer.stop()));
-    await metrics.flush().catch(() => {});
-    if (!options.clients) clients.destroy();
+  const controller = registry
+    ? await FleetController.open(config, {
+        state: tables.store,
+        observations: tables.observations,
+        // ECS DescribeServices each round: the runtime's evidence of a stopped task.
+        runtime: ecsRuntime(topology, (region) => clients.ecs(region)),
+        drains: tables.drains(),
+        publication: awsRegistryPublication({
+          config,
+          controlPlane,
+          tables,
+          controlRegion,
+          ...registry,
+          clients,
+          metrics,
+          log,
+        }),
+        alarms: logAlarmSink(log),
+        metrics,
+        log,
+        clock: systemClock,
+      })
+    : undefined;
+  const runRound = watchRound({
+    vantages: [{ prober, recorder: tables.store, log }],
+    ...(controller ? { controller } : {}),
+    reportDeadlineMs: config.probe.roundDeadlineMs + REMOTE_REPORT_SETTLE_MS,
+    clock: systemClock,
   });
-  log.info('watcher started', { vantageId: vantage.id, region: vantage.region, decides });
+  const loop = new WatchLoop({
+    schedule: clockAlignedRounds(config.probe.intervalSeconds),
+    clock: systemClock,
+    runRound: async (round) => {
+      await runRound(round);
+    },
+    onRoundFailed: (round, error) =>
+      log.warn('watch round failed; the next round goes on', {
+        round,
+        vantageId: vantage.id,
+        error: error.message,
+      }),
+  });
+  loop.start();
+  log.info('watcher started', {
+    vantageId: vantage.id,
+    region: vantage.region,
+    decides,
+    controlRegion,
+  });
+  let stopped: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  let stopping: Promise<void> | undefined;
   return {
     settings,
     vantage,
     decides,
+    controller,
     done,
-    stop: async () => {
-      stopping.abort();
-      await done;
+    get round() {
+      return loop.lastRound;
+    },
+    stop: () => {
+      stopping ??= (async () => {
+        await loop.stop();
+        await dialer.stop().catch(() => {});
+        await metrics.flush().catch(() => {});
+        if (!options.clients) clients.destroy();
+        stopped();
+      })();
+      return stopping;
     },
   };
 }

@@ -6,7 +6,7 @@ const PRECONDITION_FAILED = `<?xml version="1.0" encoding="UTF-8"?>
 <Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>`;
 
 /**
- * Every request goes through to s3rver; this front remembers each object's ETag from the answers
+ * Every request goes through to s3rver, one at a time per key; this front remembers each object's ETag from the answers
  * to PUT and DELETE (it is the bucket's only way in, and the bucket starts empty), and checks a
  * conditional PUT against it. PUTs to one key run one at a time, so the check and the write are one
  * step, as on S3.
@@ -50,17 +50,23 @@ export async function startConditionalS3Front(options: {
           },
         );
         upstream.on('error', (error) => {
-          res.writeHead(502);
-          res.end(error.message);
+          if (res.headersSent) res.destroy(error);
+          else {
+            res.writeHead(502);
+            res.end(error.message);
+          }
           resolve();
         });
         req.pipe(upstream);
       });
+    // s3rver rewrites an object in place; S3 replaces it atomically. Requests to one key take
+    // turns, so no reader sees half a write.
+    const previous = queues.get(key) ?? Promise.resolve();
     if (!conditional) {
-      void forward();
+      const run = previous.then(forward);
+      queues.set(key, run);
       return;
     }
-    const previous = queues.get(key) ?? Promise.resolve();
     const run = previous.then(async () => {
       const current = etags.get(key);
       const ifNoneMatch = req.headers['if-none-match'];
