@@ -9,7 +9,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { identityFromHandshake } from '../../control/node-addresses.ts';
 import { parseFleetsJsonBytes, parseRegistryJson } from '../../fleet/registry/index.ts';
-import { type FleetState, FleetStateSchema } from '../../fleet/state.ts';
+import { initialFleetState } from '../../fleet/state.ts';
 import {
   configParameterName,
   deploymentParameterName,
@@ -17,14 +17,9 @@ import {
   nodeStateTableName,
   probeResultsTableName,
 } from '../../infra/resource-names.ts';
-import { DynamoStateStore } from '../../lambdas/adapters/DynamoStateStore.ts';
-import { KmsRegistrySigner } from '../../lambdas/adapters/KmsRegistrySigner.ts';
-import { S3RegistryPublisher } from '../../lambdas/adapters/S3RegistryPublisher.ts';
-import { createPublisherHandler } from '../../lambdas/publisher/publisher-handler.ts';
 import { AwsClients } from '../../lambdas/shared/aws-clients.ts';
 import { SsmControlPlane, type UnreadableAddresses } from '../../lambdas/shared/control-plane.ts';
-import { DynamoFleetSettings } from '../../lambdas/shared/fleet-settings.ts';
-import { DynamoNodeDirectory } from '../../lambdas/shared/node-directory.ts';
+import { awsRegistryPublication, controlTables } from '../../lambdas/shared/control-ports.ts';
 import {
   fakeContext,
   quietLog,
@@ -81,48 +76,34 @@ describe('while one region stack is still deploying and another is unreadable', 
     const fleet = aws.config.fleet;
     aws.ssm.remove('us-east-1', nodeAddressesParameterName(fleet, 'us-east-1'));
     aws.ssm.deny('ap-east-1', nodeAddressesParameterName(fleet, 'ap-east-1'));
-    const table = clients.dynamo(CONTROL_REGION);
-    const directory = new DynamoNodeDirectory({
-      fleet,
-      probeResultsTableName: probeResultsTableName(fleet),
-      client: table,
-    });
+    const tables = controlTables(
+      {
+        fleet,
+        controlRegion: CONTROL_REGION,
+        nodeStateTable: nodeStateTableName(fleet),
+        probeResultsTable: probeResultsTableName(fleet),
+      },
+      clients,
+    );
     for (const node of aws.config.nodes) {
       const peerId = peerIdFromPrivateKey(await generateKeyPair('secp256k1')).toString();
-      await directory.record(identityFromHandshake(node.id, peerId, Date.now()));
+      await tables.identities.record(identityFromHandshake(node.id, peerId, Date.now()));
     }
     const plane = controlPlane();
-    const bucket = new S3RegistryPublisher({
-      bucketName: aws.bucketName,
-      client: clients.s3(CONTROL_REGION),
-    });
-    const publisher = createPublisherHandler({
+    const publication = awsRegistryPublication({
+      config: aws.config,
       controlPlane: plane,
-      store: new DynamoStateStore<FleetState>({
-        fleet,
-        nodeStateTableName: nodeStateTableName(fleet),
-        probeResultsTableName: probeResultsTableName(fleet),
-        stateSchema: FleetStateSchema,
-        client: table,
-      }),
-      settings: new DynamoFleetSettings({
-        fleet,
-        nodeStateTableName: nodeStateTableName(fleet),
-        client: table,
-      }),
-      directory,
-      signer: new KmsRegistrySigner({
-        keyId: REGISTRY_KEY_ALIAS,
-        client: clients.kms(CONTROL_REGION),
-      }),
-      publisher: bucket,
-      nowMs: Date.now,
+      tables,
+      controlRegion: CONTROL_REGION,
+      registryBucket: aws.bucketName,
+      signingKeyId: REGISTRY_KEY_ALIAS,
+      clients,
       metrics: recordingMetrics(),
       log: quietLog,
     });
 
     // Act
-    const result = await publisher({}, fakeContext('publisher', { nowMs: Date.now }));
+    const result = await publication.publishIfDue(initialFleetState(aws.config), Date.now());
 
     // Assess
     const euNodes = aws.config.nodes
