@@ -20,11 +20,7 @@ import {
 import { AwsClients } from '../../lambdas/shared/aws-clients.ts';
 import { SsmControlPlane, type UnreadableAddresses } from '../../lambdas/shared/control-plane.ts';
 import { awsRegistryPublication, controlTables } from '../../lambdas/shared/control-ports.ts';
-import {
-  fakeContext,
-  quietLog,
-  recordingMetrics,
-} from '../lambdas/handlers/local-fleet-fixture.ts';
+import { quietLog, recordingMetrics } from '../lambdas/handlers/local-fleet-fixture.ts';
 import { CONTROL_REGION, fastAwsFleetConfig } from './aws-fleet-harness.ts';
 import {
   EMULATED_CREDENTIALS,
