@@ -69,13 +69,9 @@ export async function startAwsEmulated(options: StartOptions): Promise<RunningEm
     return child;
   });
   const clients = new AwsClients(aws.endpoints);
-  const { defaultApiDependencies } = await import('../../lambdas/api/handler.ts').catch(
-    async () => {
-      // The entry builds its handler at import from process.env; give it the task's environment first.
-      Object.assign(process.env, env);
-      return import('../../lambdas/api/handler.ts');
-    },
-  );
+  // The entry builds its handler at import from process.env: give it the function's environment first.
+  Object.assign(process.env, env);
+  const { defaultApiDependencies } = await import('../../lambdas/api/handler.ts');
   const api = createApiApp(defaultApiDependencies(env, clients));
   const adminToken = randomBytes(18).toString('base64url');
   const app = new Hono();
