@@ -6,6 +6,7 @@ import { registerNodeCommands } from './commands/node.ts';
 import { registerProbeCommands } from './commands/probe.ts';
 import { registerRegistryCommands } from './commands/registry.ts';
 import { registerStartCommands } from './commands/start.ts';
+import { registerWatchCommands } from './commands/watch.ts';
 
 export function buildProgram(): Command {
   const program = new Command('storefleet')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerRegistryCommands(program);
   registerStartCommands(program);
   registerChaosCommands(program);
+  registerWatchCommands(program);
   return program;
 }
 

@@ -1,4 +1,4 @@
-// Environment variable names that the CDK app sets on each Lambda and the handlers read: one spelling for both sides.
+// Environment variable names that the CDK app sets on each Lambda and watcher task, and the runtime reads: one spelling for both sides.
 
 export const FUNCTION_ENVIRONMENT = {
   /** Fleet name as in the config, e.g. `status.prod`. */
@@ -11,7 +11,11 @@ export const FUNCTION_ENVIRONMENT = {
   controlRegion: 'STOREFLEET_CONTROL_REGION',
   probeResultsTable: 'STOREFLEET_PROBE_RESULTS_TABLE',
   nodeStateTable: 'STOREFLEET_NODE_STATE_TABLE',
-  /** Probe functions only: the vantage point this function probes from. */
+  /**
+   * Watcher tasks: the vantage point this watcher probes from (`storefleet watch --vantage ID`
+   * takes precedence). The watcher of the first vantage point in the control region also decides
+   * and publishes.
+   */
   vantageId: 'STOREFLEET_VANTAGE_ID',
   /** Scheduled functions: how long one invocation keeps looping before it returns (seconds). */
   loopSeconds: 'STOREFLEET_LOOP_SECONDS',
@@ -22,6 +26,18 @@ export const FUNCTION_ENVIRONMENT = {
   stressFunction: 'STOREFLEET_STRESS_FUNCTION',
   /** Name of the publisher function (the controller asks for a publication after a decision). */
   publisherFunction: 'STOREFLEET_PUBLISHER_FUNCTION',
+  /**
+   * Optional, watcher tasks: the host name of a node's REST API inside the VPC.
+   * @default the node id (Cloud Map resolves it to the node's task)
+   */
+  nodeRestHost: 'STOREFLEET_NODE_REST_HOST',
+  /**
+   * Optional, emulated AWS only (never set by the CDK app): JSON `{ service: { region: url } }`
+   * naming the local endpoint of each service in each region, e.g.
+   * `{"dynamodb":{"eu-central-1":"http://127.0.0.1:4600"}}`. A client of a region the map does not
+   * list for its service cannot be created.
+   */
+  awsEndpoints: 'STOREFLEET_AWS_ENDPOINTS',
 } as const;
 
 /** One store node as deployed: where its ECS service runs and where its public addresses are published. */

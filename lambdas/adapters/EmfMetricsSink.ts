@@ -62,6 +62,11 @@ export class EmfMetricsSink implements MetricsSink {
     this.#metrics.setDefaultDimensions({ [METRIC_DIMENSIONS.fleet]: this.#fleet });
   }
 
+  /** The Powertools Metrics instance underneath, for its logMetrics middleware. */
+  get powertools(): Metrics {
+    return this.#metrics;
+  }
+
   /** Values that were not finite numbers and were therefore not recorded (EMF cannot carry them). */
   get droppedCount(): number {
     return this.#dropped;

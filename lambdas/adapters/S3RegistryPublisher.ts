@@ -1,23 +1,24 @@
-// RegistryPublisher on S3: the four registry files with short cache times, written so that no file ever goes back to an older version.
+// RegistryPublisher on S3: each version written once under its own keys, then the well-known files pointed at it, so no file ever goes back to an older version.
 //
 // How a version is written, and why in this order:
-// 1. HEAD the four objects. Each carries its version in `x-amz-meta-sequence`; the highest one is
-//    the published sequence, and a version not above it is refused.
-// 2. PUT fleets.pub.pem, then fleets.json.sig, then fleets.json, then registry.json. The key and the
-//    signature land before the document they vouch for, so a client that has fetched the new
-//    fleets.json always finds its signature (and key) already there. fleets.json also carries its
-//    own signature in `x-amz-meta-signature`, set in the same PUT as the bytes: S3 has no
-//    multi-object transaction, so that header is the only pairing a client can read atomically.
-//    (A client that fetches the .sig file after an older fleets.json may get the newer signature;
-//    it should re-fetch both once before declaring the registry forged.)
-// 3. Every PUT is conditional on the object being exactly what step 1 saw: `If-Match: <etag>` when
-//    it existed, `If-None-Match: *` when it did not. On AWS S3 (conditional writes, 2024) this is an
-//    atomic compare-and-swap per object, so when two publishers race, the one that read first
+// 1. HEAD the four well-known objects. Each carries its version in `x-amz-meta-sequence`; the
+//    highest one is the published sequence, and a version not above it is refused.
+// 2. PUT the version's own objects, `fleets/{sequence}.json.sig` then `fleets/{sequence}.json`, with
+//    `If-None-Match: *` and a year-long immutable Cache-Control. They never change once written, so
+//    a cache (CloudFront keeps each object on its own) can never pair a document with another
+//    version's signature: a client reads `meta.sequence` inside the signed bytes of fleets.json and
+//    fetches `fleets/{that sequence}.json.sig`. The first of these PUTs is also the atomic claim of
+//    the sequence: of two publishers building the same sequence, the second gets 412 and stops.
+// 3. PUT fleets.pub.pem, then fleets.json.sig, then fleets.json, then registry.json: the well-known
+//    names that existing clients read. fleets.json also carries its own signature in
+//    `x-amz-meta-signature`, set in the same PUT as the bytes (one object, one version). The
+//    well-known fleets.json.sig is kept for older clients; behind a cache it may belong to another
+//    version than the cached fleets.json, which the sequenced signature never does.
+// 4. Every PUT of a well-known object is conditional on the object being exactly what step 1 saw:
+//    `If-Match: <etag>` when it existed, `If-None-Match: *` when it did not (S3 conditional writes,
+//    2024; a bucket policy can require them). When two publishers race, the one that read first
 //    fails with 412 on its first write after the other's, and no file is ever overwritten by an
-//    older version. Stores that ignore these headers (s3rver, some S3-compatible servers) only get
-//    the step-1 check: two publishers racing between their HEAD and their PUT could then write out
-//    of order. The deployment runs a single publisher (the controller, one concurrent execution),
-//    which keeps that window closed there.
+//    older version. Old versions' objects are removed by the bucket's lifecycle rule on `fleets/`.
 import {
   HeadBucketCommand,
   HeadObjectCommand,
@@ -47,6 +48,14 @@ const CONTENT_TYPES: Record<RegistryObject, string> = {
   fleets: 'application/json',
   registry: 'application/json',
 };
+
+/** Cache-Control of a version's own objects: they never change once written. */
+export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+/** The keys (under the prefix) of one version's own objects. */
+export function versionKeys(sequence: number): { fleets: string; signature: string } {
+  return { fleets: `fleets/${sequence}.json`, signature: `fleets/${sequence}.json.sig` };
+}
 
 /** User metadata keys (sent as `x-amz-meta-*`). */
 export const REGISTRY_METADATA = { sequence: 'sequence', signature: 'signature' } as const;
@@ -120,6 +129,25 @@ export class S3RegistryPublisher implements RegistryPublisher {
       );
     }
     const signatureBase64 = Buffer.from(artifacts.fleetsJsonSignature).toString('base64');
+    const metadata = {
+      [REGISTRY_METADATA.sequence]: String(artifacts.sequence),
+      [REGISTRY_METADATA.signature]: signatureBase64,
+    };
+    const version = versionKeys(artifacts.sequence);
+    await this.#putVersionObject(
+      version.signature,
+      encodeSignatureFile(artifacts.fleetsJsonSignature),
+      CONTENT_TYPES.signature,
+      { [REGISTRY_METADATA.sequence]: String(artifacts.sequence) },
+      artifacts.sequence,
+    );
+    await this.#putVersionObject(
+      version.fleets,
+      artifacts.fleetsJson,
+      CONTENT_TYPES.fleets,
+      metadata,
+      artifacts.sequence,
+    );
     const bodies: Record<RegistryObject, Uint8Array | string> = {
       publicKey: artifacts.publicKeyPem,
       signature: encodeSignatureFile(artifacts.fleetsJsonSignature),
@@ -137,6 +165,38 @@ export class S3RegistryPublisher implements RegistryPublisher {
         },
         artifacts,
       );
+    }
+  }
+
+  /** Writes one of a version's own objects, only if nothing is there yet: the claim of the sequence. */
+  async #putVersionObject(
+    suffix: string,
+    body: Uint8Array | string,
+    contentType: string,
+    metadata: Record<string, string>,
+    sequence: number,
+  ): Promise<void> {
+    const key = `${this.#prefix}${suffix}`;
+    try {
+      await this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          CacheControl: IMMUTABLE_CACHE_CONTROL,
+          Metadata: metadata,
+          IfNoneMatch: '*',
+        }),
+      );
+    } catch (error) {
+      if (isLostRace(error)) {
+        throw new UnpublishableRegistryError(
+          'stale_sequence',
+          `s3://${this.#bucket}/${key} already exists: another publisher claimed sequence ${sequence}; re-read lastSequence and rebuild`,
+        );
+      }
+      throw new AwsCallError({ action: 's3:PutObject', resource: this.#describe(key) }, error);
     }
   }
 

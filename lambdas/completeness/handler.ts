@@ -1,22 +1,27 @@
-// Lambda entry of the completeness check: wires it to SSM, DynamoDB and a libp2p store client.
+// Lambda entry of the completeness check: wires it to SSM, DynamoDB and a libp2p store client, with Powertools middleware.
 import { systemClock } from '../../probes/clock.ts';
 import { createProbeDialer } from '../../waku/client/dialer.ts';
-import { defaultHandlerDependencies, dynamoFleetStateStore } from '../shared/defaults.ts';
-import { readFunctionEnvironment } from '../shared/environment.ts';
-import { dynamoNodeDirectory } from '../shared/node-directory.ts';
+import { clientsFromEnvironment, defaultHandlerDependencies } from '../shared/defaults.ts';
+import { withPowertools } from '../shared/powertools.ts';
 import { type CompletenessHandlerDeps, createCompletenessHandler } from './completeness-handler.ts';
 
-export function defaultCompletenessDependencies(
-  env: NodeJS.ProcessEnv = process.env,
+export function completenessDependencies(
+  base: ReturnType<typeof defaultHandlerDependencies>,
 ): CompletenessHandlerDeps {
-  const values = readFunctionEnvironment(['fleet', 'probeResultsTable', 'nodeStateTable'], env);
   return {
-    ...defaultHandlerDependencies(env),
-    store: dynamoFleetStateStore(values),
-    directory: dynamoNodeDirectory(values),
+    controlPlane: base.controlPlane,
+    metrics: base.metrics,
+    log: base.log,
+    store: base.tables.store,
+    directory: base.tables.identities,
     createDialer: (options) => createProbeDialer(options),
     clock: systemClock,
   };
 }
 
-export const handler = createCompletenessHandler(defaultCompletenessDependencies());
+const base = defaultHandlerDependencies(process.env, clientsFromEnvironment());
+export const handler = withPowertools(
+  'completeness',
+  createCompletenessHandler(completenessDependencies(base)),
+  base.metrics,
+);

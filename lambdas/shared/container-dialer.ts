@@ -1,5 +1,6 @@
 // What the functions that dial store nodes share: one dialer per execution environment, and the pubsub topic their store queries ask about.
 import type { FleetConfig } from '../../fleet/config.ts';
+import type { ProbeRoundDialer, ProbeRoundRest } from '../../probes/probe-round.ts';
 import { autoshard } from '../../waku/node/autosharding.ts';
 import { pubsubTopic } from '../../waku/protocols.ts';
 
@@ -31,4 +32,19 @@ export function probePubsubTopic(config: FleetConfig): string {
     config.clusterId,
     autoshard(config.probe.contentTopics[0] as string, config.shards),
   );
+}
+
+/** The libp2p client a vantage point keeps for the life of its task or execution environment. */
+export type ContainerDialer = ProbeRoundDialer & {
+  /** Dials an address without `/p2p/` and returns the peer id proven in the handshake. */
+  learnPeerId(address: string, options: { signal: AbortSignal }): Promise<{ peerId: string }>;
+  stop(): Promise<void>;
+};
+
+/** REST calls of a vantage point inside the VPC: health probes and the node's own info. */
+export interface VantageRest extends ProbeRoundRest {
+  info(
+    restUrl: string,
+    options: { signal: AbortSignal },
+  ): Promise<{ listenAddresses: string[]; enrUri?: string }>;
 }

@@ -77,6 +77,20 @@ export interface SsmControlPlaneProps {
   nowMs?: () => number;
   /** @default CONTROL_PLANE_CACHE_TTL_MS */
   cacheTtlMs?: number;
+  /**
+   * Told of each region whose address parameter could not be read (not deployed yet, no access,
+   * not JSON): only that region's nodes go without addresses.
+   * @default nothing
+   */
+  onUnreadableAddresses?: (problem: UnreadableAddresses) => void;
+}
+
+/** A region's address parameter that could not be read this time; it is asked again on the next call. */
+export interface UnreadableAddresses {
+  region: string;
+  parameter: string;
+  nodeIds: string[];
+  error: Error;
 }
 
 interface Cached<T> {
@@ -120,7 +134,14 @@ export class SsmControlPlane implements ControlPlaneSource {
   addresses(): Promise<DeployedAddressBook> {
     const now = this.#nowMs();
     if (!this.#addresses || now - this.#addresses.atMs >= this.#ttlMs) {
-      const entry: Cached<DeployedAddressBook> = { value: this.#readAddresses(), atMs: now };
+      const entry: Cached<DeployedAddressBook> = {
+        value: this.#readAddresses().then(({ book, partial }) => {
+          // A partial book is not kept: the unreadable regions are asked again on the next call.
+          if (partial && this.#addresses === entry) this.#addresses = undefined;
+          return book;
+        }),
+        atMs: now,
+      };
       entry.value.catch(() => {
         if (this.#addresses === entry) this.#addresses = undefined;
       });
@@ -147,7 +168,7 @@ export class SsmControlPlane implements ControlPlaneSource {
     return { config, topology: topology.data as DeploymentTopology };
   }
 
-  async #readAddresses(): Promise<DeployedAddressBook> {
+  async #readAddresses(): Promise<{ book: DeployedAddressBook; partial: boolean }> {
     const { topology } = await this.load();
     const parameters = new Map<string, { region: string; name: string }>();
     for (const node of topology.nodes) {
@@ -156,8 +177,9 @@ export class SsmControlPlane implements ControlPlaneSource {
         name: node.addressesParameter,
       });
     }
-    const books = await Promise.all(
-      [...parameters.values()].map(async ({ region, name }) => {
+    const reads = [...parameters.values()];
+    const books = await Promise.allSettled(
+      reads.map(async ({ region, name }) => {
         const input = await this.#readJson(region, name);
         const parsed = DeployedAddressBookSchema.safeParse(input);
         if (!parsed.success) {
@@ -166,7 +188,27 @@ export class SsmControlPlane implements ControlPlaneSource {
         return parsed.data;
       }),
     );
-    return Object.assign({}, ...books) as DeployedAddressBook;
+    const book: DeployedAddressBook = {};
+    let unreadable = 0;
+    books.forEach((outcome, index) => {
+      const { region, name } = reads[index] as { region: string; name: string };
+      if (outcome.status === 'fulfilled') {
+        // A region's parameter speaks only for that region's nodes.
+        for (const node of topology.nodes) {
+          const address = outcome.value[node.nodeId];
+          if (node.region === region && address) book[node.nodeId] = address;
+        }
+        return;
+      }
+      unreadable += 1;
+      this.#props.onUnreadableAddresses?.({
+        region,
+        parameter: name,
+        nodeIds: topology.nodes.filter((node) => node.region === region).map((n) => n.nodeId),
+        error: outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason)),
+      });
+    });
+    return { book, partial: unreadable > 0 };
   }
 
   async #readJson(region: string, name: string): Promise<unknown> {

@@ -1,13 +1,21 @@
-// Default dependencies shared by the handlers: the SSM control plane, EMF metrics, the logger and the fleet state tables, configured from the environment.
-import { type FleetState, FleetStateSchema } from '../../fleet/state.ts';
-import { DynamoStateStore } from '../adapters/DynamoStateStore.ts';
+// Default dependencies shared by the function entries: AWS clients with explicit regions, the SSM control plane, EMF metrics, the logger and the control region's tables, from the environment.
 import { EmfMetricsSink } from '../adapters/EmfMetricsSink.ts';
 import { logger } from '../adapters/logger.ts';
+import { AwsClients, endpointMapFromEnvironment } from './aws-clients.ts';
 import { SsmControlPlane } from './control-plane.ts';
-import { type EnvironmentKey, readFunctionEnvironment } from './environment.ts';
+import { controlTables } from './control-ports.ts';
+import { readFunctionEnvironment } from './environment.ts';
+
+/** One set of clients per execution environment, each created for the region it serves. */
+export function clientsFromEnvironment(env: NodeJS.ProcessEnv = process.env): AwsClients {
+  return new AwsClients(endpointMapFromEnvironment(env));
+}
 
 /** The SSM-backed control plane named by this function's environment. */
-export function controlPlaneFromEnvironment(env: NodeJS.ProcessEnv = process.env): SsmControlPlane {
+export function controlPlaneFromEnvironment(
+  env: NodeJS.ProcessEnv,
+  clients: AwsClients,
+): SsmControlPlane {
   const values = readFunctionEnvironment(
     ['controlRegion', 'configParameter', 'deploymentParameter'],
     env,
@@ -16,6 +24,17 @@ export function controlPlaneFromEnvironment(env: NodeJS.ProcessEnv = process.env
     controlRegion: values.controlRegion,
     configParameter: values.configParameter,
     deploymentParameter: values.deploymentParameter,
+    clientForRegion: (region) => clients.ssm(region),
+    onUnreadableAddresses: (problem) =>
+      logger.warn(
+        'a region’s node addresses are unreadable; its nodes are left out until they are',
+        {
+          region: problem.region,
+          parameter: problem.parameter,
+          nodeIds: problem.nodeIds,
+          error: problem.error.message,
+        },
+      ),
   });
 }
 
@@ -24,26 +43,20 @@ export function metricsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Em
 }
 
 /**
- * What every scheduled function is wired to: the control plane, EMF metrics and the logger.
+ * What every function is wired to: the control plane, EMF metrics, the logger and the tables.
  * @example
- * return { ...defaultHandlerDependencies(env), store: dynamoFleetStateStore(values), clock: systemClock };
+ * const { controlPlane, metrics, log, tables } = defaultHandlerDependencies(env, clients);
  */
-export function defaultHandlerDependencies(env: NodeJS.ProcessEnv = process.env) {
+export function defaultHandlerDependencies(env: NodeJS.ProcessEnv, clients: AwsClients) {
+  const values = readFunctionEnvironment(
+    ['fleet', 'controlRegion', 'probeResultsTable', 'nodeStateTable'],
+    env,
+  );
   return {
-    controlPlane: controlPlaneFromEnvironment(env),
+    controlPlane: controlPlaneFromEnvironment(env, clients),
     metrics: metricsFromEnvironment(env),
     log: logger,
+    tables: controlTables(values, clients),
+    values,
   };
-}
-
-/** The fleet state and probe results tables, named by values read with readFunctionEnvironment. */
-export function dynamoFleetStateStore(
-  values: Record<Extract<EnvironmentKey, 'fleet' | 'probeResultsTable' | 'nodeStateTable'>, string>,
-): DynamoStateStore<FleetState> {
-  return new DynamoStateStore({
-    fleet: values.fleet,
-    nodeStateTableName: values.nodeStateTable,
-    probeResultsTableName: values.probeResultsTable,
-    stateSchema: FleetStateSchema,
-  });
 }

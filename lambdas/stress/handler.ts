@@ -1,19 +1,20 @@
-// Lambda entry of the stress function: wires it to SSM, DynamoDB and a libp2p store client.
+// Lambda entry of the stress function (scheduled and on demand): wires it to SSM, DynamoDB and a libp2p store client, with Powertools middleware.
 import { systemClock } from '../../probes/clock.ts';
 import { createProbeDialer } from '../../waku/client/dialer.ts';
-import { defaultHandlerDependencies, dynamoFleetStateStore } from '../shared/defaults.ts';
-import { readFunctionEnvironment } from '../shared/environment.ts';
-import { dynamoFleetSettings } from '../shared/fleet-settings.ts';
-import { dynamoNodeDirectory } from '../shared/node-directory.ts';
+import { clientsFromEnvironment, defaultHandlerDependencies } from '../shared/defaults.ts';
+import { withPowertools } from '../shared/powertools.ts';
 import { createStressHandler, type StressHandlerDeps } from './stress-handler.ts';
 
-export function defaultStressDependencies(env: NodeJS.ProcessEnv = process.env): StressHandlerDeps {
-  const values = readFunctionEnvironment(['fleet', 'probeResultsTable', 'nodeStateTable'], env);
+export function stressDependencies(
+  base: ReturnType<typeof defaultHandlerDependencies>,
+): StressHandlerDeps {
   return {
-    ...defaultHandlerDependencies(env),
-    store: dynamoFleetStateStore(values),
-    settings: dynamoFleetSettings(values),
-    directory: dynamoNodeDirectory(values),
+    controlPlane: base.controlPlane,
+    metrics: base.metrics,
+    log: base.log,
+    store: base.tables.store,
+    drains: base.tables.drains,
+    directory: base.tables.identities,
     createDialer: (options) => createProbeDialer(options),
     // The stress function runs outside the nodes' VPCs: REST is out of its reach.
     restUrlOf: () => undefined,
@@ -21,4 +22,9 @@ export function defaultStressDependencies(env: NodeJS.ProcessEnv = process.env):
   };
 }
 
-export const handler = createStressHandler(defaultStressDependencies());
+const base = defaultHandlerDependencies(process.env, clientsFromEnvironment());
+export const handler = withPowertools(
+  'stress',
+  createStressHandler(stressDependencies(base)),
+  base.metrics,
+);

@@ -5,7 +5,7 @@ import { type StressTestRequest, stressRequestSchema } from '../../control/stres
 import { describeIssues, type FleetConfig, resolveNodes } from '../../fleet/config.ts';
 import { METRIC_DIMENSIONS, METRICS } from '../../fleet/metrics.ts';
 import type { StressSummary } from '../../fleet/observations.ts';
-import type { MetricsSink, StateStore } from '../../fleet/ports.ts';
+import type { MetricsSink, OperatorDrains, StateStore } from '../../fleet/ports.ts';
 import { type FleetState, initialFleetState } from '../../fleet/state.ts';
 import type { ProbeClock } from '../../probes/clock.ts';
 import { runStress, StressValidationError } from '../../probes/stress/run-stress.ts';
@@ -17,7 +17,6 @@ import {
 } from '../../probes/stress/stress-targets.ts';
 import { containerDialer, probePubsubTopic } from '../shared/container-dialer.ts';
 import type { ControlPlaneSource } from '../shared/control-plane.ts';
-import type { FleetSettings } from '../shared/fleet-settings.ts';
 import { fleetAddresses } from '../shared/fleet-targets.ts';
 import type { HandlerLog, InvocationContext } from '../shared/invocation.ts';
 import type { NodeDirectory } from '../shared/node-directory.ts';
@@ -38,7 +37,8 @@ export type StressFunctionDialer = StressDialer & { stop(): Promise<void> };
 export interface StressHandlerDeps {
   controlPlane: ControlPlaneSource;
   store: Pick<StateStore<FleetState>, 'recordStress' | 'loadFleetState'>;
-  settings: Pick<FleetSettings, 'operatorDrained'>;
+  /** Operator drains (a stressed node must be listed). */
+  drains(): Pick<OperatorDrains, 'drained'>;
   directory: NodeDirectory;
   createDialer(options: { clusterId: number; shards: number[] }): Promise<StressFunctionDialer>;
   /** The node's REST base URL when this function reaches it; REST stress is refused otherwise. */
@@ -65,7 +65,7 @@ export function createStressHandler(deps: StressHandlerDeps) {
     const { config } = await deps.controlPlane.load();
     const [loaded, operatorDrained] = await Promise.all([
       deps.store.loadFleetState(),
-      deps.settings.operatorDrained(),
+      deps.drains().drained(),
     ]);
     const listed = new Set(
       registryListing(config, loaded.state ?? initialFleetState(config), operatorDrained),

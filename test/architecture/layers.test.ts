@@ -127,7 +127,7 @@ describe('lambdas/ and local/ are two runtimes of the same control step', () => 
   });
 
   it('the check itself sees relative imports in both folders', () => {
-    assert.ok(importsOf('lambdas/probe/handler.ts').includes('../shared/node-directory.ts'));
+    assert.ok(importsOf('lambdas/api/handler.ts').includes('../shared/control-ports.ts'));
     assert.ok(
       sourceFiles('local').some((file) => importsOf(file).some((spec) => spec.startsWith('./'))),
     );

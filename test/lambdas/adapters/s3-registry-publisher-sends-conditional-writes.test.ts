@@ -51,7 +51,7 @@ describe('conditional writes of the registry files', () => {
 
     // Assess
     const puts = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
-    assert.equal(puts.length, 4);
+    assert.equal(puts.length, 6);
     for (const put of puts) {
       assert.equal(put.Bucket, BUCKET);
       assert.equal(put.IfNoneMatch, '*');
@@ -76,6 +76,8 @@ describe('conditional writes of the registry files', () => {
     assert.deepEqual(
       puts.map((put) => [put.Key, put.IfMatch, put.IfNoneMatch]),
       [
+        ['fleets/4.json.sig', undefined, '*'],
+        ['fleets/4.json', undefined, '*'],
         ['fleets.pub.pem', '"etag-of-fleets.pub.pem"', undefined],
         ['fleets.json.sig', '"etag-of-fleets.json.sig"', undefined],
         ['fleets.json', '"etag-of-fleets.json"', undefined],
@@ -85,7 +87,7 @@ describe('conditional writes of the registry files', () => {
     assert.equal(s3.commandCalls(HeadBucketCommand).length, 0);
   });
 
-  it('writes the key and the signature before fleets.json, and registry.json last (checks our calls, not AWS)', async () => {
+  it('writes the version’s own objects first, then the key and the signature before fleets.json, and registry.json last (checks our calls, not AWS)', async () => {
     // Prepare
     s3.on(HeadObjectCommand).rejects(s3Error('NotFound', 404));
     s3.on(HeadBucketCommand).resolves({});
@@ -98,12 +100,20 @@ describe('conditional writes of the registry files', () => {
 
     // Assess
     assert.deepEqual(putKeys(), [
+      'fleets/2.json.sig',
+      'fleets/2.json',
       'fleets.pub.pem',
       'fleets.json.sig',
       'fleets.json',
       'registry.json',
     ]);
-    const fleetsPut = s3.commandCalls(PutObjectCommand)[2]?.args[0].input;
+    const versionPut = s3.commandCalls(PutObjectCommand)[1]?.args[0].input;
+    assert.equal(versionPut?.CacheControl, 'public, max-age=31536000, immutable');
+    assert.deepEqual(versionPut?.Metadata, {
+      sequence: '2',
+      signature: Buffer.from(artifacts.fleetsJsonSignature).toString('base64'),
+    });
+    const fleetsPut = s3.commandCalls(PutObjectCommand)[4]?.args[0].input;
     assert.equal(fleetsPut?.CacheControl, 'public, max-age=20');
     assert.deepEqual(fleetsPut?.Metadata, {
       sequence: '2',
@@ -134,7 +144,13 @@ describe('losing a race to another publisher', () => {
         assert.match(error.message, /another publisher wrote it/);
         return true;
       });
-      assert.deepEqual(putKeys(), ['fleets.pub.pem', 'fleets.json.sig', 'fleets.json']);
+      assert.deepEqual(putKeys(), [
+        'fleets/9.json.sig',
+        'fleets/9.json',
+        'fleets.pub.pem',
+        'fleets.json.sig',
+        'fleets.json',
+      ]);
     });
   }
 
@@ -151,7 +167,7 @@ describe('losing a race to another publisher', () => {
     // Assess
     await assert.rejects(
       publish,
-      /s3:PutObject on s3:\/\/registry-bucket\/fleets\.pub\.pem .*allows s3:PutObject/,
+      /s3:PutObject on s3:\/\/registry-bucket\/fleets\/1\.json\.sig .*allows s3:PutObject/,
     );
   });
 });

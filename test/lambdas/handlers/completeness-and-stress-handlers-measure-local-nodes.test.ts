@@ -84,7 +84,7 @@ describe('the stress handler', () => {
     return createStressHandler({
       controlPlane: fleet.controlPlane,
       store: fleet.store,
-      settings: fleet.settings,
+      drains: fleet.drains,
       directory: fleet.directory,
       createDialer: fleet.createDialer,
       restUrlOf: (nodeId) => fleet.nodes.get(nodeId)?.restUrl,
@@ -136,7 +136,9 @@ describe('the stress handler', () => {
 
   it('refuses a node an operator drained', async () => {
     // Prepare
-    await fleet.settings.setOperatorDrained(new Set([NODE_IDS[1] as string]));
+    const drains = fleet.drains();
+    await drains.drained();
+    await drains.setDrained(new Set([NODE_IDS[1] as string]));
 
     // Act and assess
     await assert.rejects(

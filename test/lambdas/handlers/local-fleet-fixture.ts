@@ -3,14 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeployedAddressBook } from '../../../control/node-addresses.ts';
+import type { ResolvedNode, VantagePointConfig } from '../../../fleet/config.ts';
 import { type FleetConfig, parseFleetConfig } from '../../../fleet/config.ts';
 import type { DeploymentTopology } from '../../../fleet/function-environment.ts';
 import type { MetricsSink, MetricUnit } from '../../../fleet/ports.ts';
 import { type FleetState, FleetStateSchema } from '../../../fleet/state.ts';
 import { DynamoStateStore } from '../../../lambdas/adapters/DynamoStateStore.ts';
-import type { ProbeHandlerDeps } from '../../../lambdas/probe/probe-handler.ts';
 import type { ControlPlaneSource } from '../../../lambdas/shared/control-plane.ts';
-import { DynamoFleetSettings } from '../../../lambdas/shared/fleet-settings.ts';
+import { DynamoOperatorDrains } from '../../../lambdas/shared/control-records.ts';
 import { sameRegionRestUrl } from '../../../lambdas/shared/fleet-targets.ts';
 import type {
   HandlerLog,
@@ -19,7 +19,6 @@ import type {
 } from '../../../lambdas/shared/invocation.ts';
 import { DynamoNodeDirectory } from '../../../lambdas/shared/node-directory.ts';
 import { createProbeDialer, type ProbeDialer } from '../../../waku/client/dialer.ts';
-import { health, info } from '../../../waku/client/rest.ts';
 import { type StoreNodeHandle, startStoreNode } from '../../../waku/node/store-node.ts';
 import { type DynamoEmulator, startDynamoEmulator } from '../adapters/dynalite-emulator.ts';
 
@@ -42,12 +41,13 @@ export interface LocalFleet {
   dynamo: DynamoEmulator;
   store: DynamoStateStore<FleetState>;
   directory: DynamoNodeDirectory;
-  settings: DynamoFleetSettings;
+  /** A fresh operator drains object (its write is conditional on its own read). */
+  drains(): DynamoOperatorDrains;
   controlPlane: ControlPlaneSource;
   /** A libp2p dialer for a handler's createDialer; close() stops every one made. */
   createDialer(options: { clusterId: number; shards: number[] }): Promise<ProbeDialer>;
   /** Local nodes answer REST on loopback; the region rule decides which vantage point reaches it. */
-  restUrlOf: ProbeHandlerDeps['restUrlOf'];
+  restUrlOf(node: ResolvedNode, vantage: VantagePointConfig): string | undefined;
   stopNode(nodeId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -142,11 +142,12 @@ export async function startLocalFleet(
       probeResultsTableName: PROBE_RESULTS_TABLE,
       client: dynamo.client,
     }),
-    settings: new DynamoFleetSettings({
-      fleet: FLEET,
-      nodeStateTableName: NODE_STATE_TABLE,
-      client: dynamo.client,
-    }),
+    drains: () =>
+      new DynamoOperatorDrains({
+        fleet: FLEET,
+        nodeStateTableName: NODE_STATE_TABLE,
+        client: dynamo.client,
+      }),
     controlPlane: {
       load: async () => ({ config, topology }),
       addresses: async () => addresses,
@@ -170,27 +171,6 @@ export async function startLocalFleet(
       await dynamo.close();
       await rm(dataDir, { recursive: true, force: true });
     },
-  };
-}
-
-/**
- * The probe handler wired to the local fleet the way the AWS wiring wires it; the vantage point,
- * loop and clock are the test's, and any other part may be replaced.
- */
-export function localProbeDeps(
-  fleet: LocalFleet,
-  deps: Pick<ProbeHandlerDeps, 'vantageId' | 'loopSeconds' | 'clock'> & Partial<ProbeHandlerDeps>,
-): ProbeHandlerDeps {
-  return {
-    controlPlane: fleet.controlPlane,
-    store: fleet.store,
-    directory: fleet.directory,
-    createDialer: fleet.createDialer,
-    rest: { health, info },
-    restUrlOf: fleet.restUrlOf,
-    metrics: recordingMetrics(),
-    log: quietLog,
-    ...deps,
   };
 }
 

@@ -32,7 +32,7 @@ async function bundle(name: string) {
 }
 
 describe('handler bundles', () => {
-  for (const name of ['controller', 'publisher', 'api']) {
+  for (const name of ['publisher', 'api']) {
     it(`${name} bundles without libp2p and stays small`, async () => {
       const { sizeBytes, libp2pInputs, inputs } = await bundle(name);
       assert.deepEqual(libp2pInputs, []);
@@ -44,7 +44,7 @@ describe('handler bundles', () => {
     });
   }
 
-  for (const name of ['probe', 'completeness', 'stress']) {
+  for (const name of ['completeness', 'stress']) {
     it(`${name} bundles the libp2p dialer it needs`, async () => {
       const { libp2pInputs } = await bundle(name);
       assert.ok(libp2pInputs.length > 0);
