@@ -1,5 +1,6 @@
 // The `storefleet` command line: one entry, subcommands registered from cli/commands/.
 import { Command, CommanderError } from 'commander';
+import { UserError } from '../fleet/user-error.ts';
 import { registerChaosCommands } from './commands/chaos.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerNodeCommands } from './commands/node.ts';
@@ -25,11 +26,9 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Errors a user caused (bad input) exit 2 with their message alone; anything else exits 1. */
+/** Errors a user caused (UserError: bad input) exit with their own code, 2, and their message alone; anything else exits 1. */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof Error && /(Config|Usage|Validation|Registry)Error$/.test(error.name))
-    return 2;
-  return 1;
+  return error instanceof UserError ? error.exitCode : 1;
 }
 
 async function main(argv: string[]): Promise<void> {

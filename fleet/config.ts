@@ -1,9 +1,10 @@
 // The fleet config: one declarative file read by the CDK app, the Lambdas and the local runtime alike.
 import * as z from 'zod';
+import { UserError } from './user-error.ts';
 import { gotIssueLine, valueAtPath } from './zod-issues.ts';
 
 /** Thrown for a config that does not validate; every line names a field path, the bad value and what was expected. */
-export class FleetConfigError extends Error {
+export class FleetConfigError extends UserError {
   readonly issues: readonly string[];
   constructor(issues: readonly string[], source = 'fleet config') {
     super(`${source} is invalid:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);

@@ -2,8 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { UserError } from '../../fleet/user-error.ts';
 
-export class ChaosUsageError extends Error {
+export class ChaosUsageError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'ChaosUsageError';

@@ -1,10 +1,11 @@
 // `storefleet node run|id`: runs one local Waku store node in the foreground, or prints a data dir's peer id.
 import type { Command } from 'commander';
+import { UserError } from '../../fleet/user-error.ts';
 
 /** Exit code of a node that crashed on purpose (the crash fault): EX_SOFTWARE. */
 export const CRASH_EXIT_CODE = 70;
 
-export class NodeUsageError extends Error {
+export class NodeUsageError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'NodeUsageError';

@@ -1,9 +1,10 @@
 // `storefleet start`: the embedded default — a local fleet, the control loop, the signed registry and a dashboard.
 import type { Command } from 'commander';
+import { UserError } from '../../fleet/user-error.ts';
 import { loadFleetConfig } from '../../local/config-file.ts';
 import { DEFAULT_CONFIG_PATH } from './config.ts';
 
-export class StartUsageError extends Error {
+export class StartUsageError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'StartUsageError';

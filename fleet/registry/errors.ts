@@ -2,9 +2,10 @@
 //
 // Every class name ends in `RegistryError` (or `ConfigError`) so that the command line maps them to
 // exit code 2: they are caused by the input, not by a bug.
+import { UserError } from '../user-error.ts';
 
 /** A fleets.json or registry.json (or the input to build one) that does not validate; each issue names a JSON path. */
-export class InvalidRegistryError extends Error {
+export class InvalidRegistryError extends UserError {
   readonly issues: readonly string[];
   constructor(issues: readonly string[], source = 'registry') {
     super(`${source} is invalid:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
@@ -14,7 +15,7 @@ export class InvalidRegistryError extends Error {
 }
 
 /** Building a registry that lists no node at all: clients would be left without a store node. */
-export class EmptyRegistryError extends Error {
+export class EmptyRegistryError extends UserError {
   constructor(fleet: string) {
     super(
       `refusing to build a fleets.json for ${fleet} that lists no node; keep the previous version published and find out why no node is listable`,
@@ -24,7 +25,7 @@ export class EmptyRegistryError extends Error {
 }
 
 /** A detached signature that does not verify against the given public key. */
-export class UnverifiedRegistryError extends Error {
+export class UnverifiedRegistryError extends UserError {
   constructor(detail: string) {
     super(
       `${detail}; the file was altered, or the signature or public key belongs to another version or key: do not use this registry`,
@@ -34,7 +35,7 @@ export class UnverifiedRegistryError extends Error {
 }
 
 /** A registry whose `meta.expires` has passed: clients must stop trusting it. */
-export class ExpiredRegistryError extends Error {
+export class ExpiredRegistryError extends UserError {
   readonly expiresAtMs: number;
   constructor(expires: string, nowMs: number) {
     super(
@@ -46,7 +47,7 @@ export class ExpiredRegistryError extends Error {
 }
 
 /** A registry whose `meta.sequence` is below one already seen: a rollback or a replayed old copy. */
-export class RolledBackRegistryError extends Error {
+export class RolledBackRegistryError extends UserError {
   constructor(sequence: number | undefined, minSequence: number) {
     super(
       `meta.sequence ${sequence ?? '(missing)'} is lower than ${minSequence}, already seen: an older copy is being served; keep the newer one`,
@@ -68,7 +69,7 @@ export const UNPUBLISHABLE_REASONS = [
 export type UnpublishableReason = (typeof UNPUBLISHABLE_REASONS)[number];
 
 /** Thrown by assertPublishable: the version must not be published; `reason` says which check failed. */
-export class UnpublishableRegistryError extends Error {
+export class UnpublishableRegistryError extends UserError {
   readonly reason: UnpublishableReason;
   constructor(reason: UnpublishableReason, detail: string) {
     super(`refusing to publish fleets.json (${reason}): ${detail}`);
@@ -78,7 +79,7 @@ export class UnpublishableRegistryError extends Error {
 }
 
 /** A signing or verifying key that cannot be used: wrong type, wrong curve, not a PEM. */
-export class SigningKeyConfigError extends Error {
+export class SigningKeyConfigError extends UserError {
   constructor(source: string, detail: string) {
     super(`${source}: ${detail}`);
     this.name = 'SigningKeyConfigError';

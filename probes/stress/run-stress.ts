@@ -5,6 +5,7 @@ import {
   type StressSummary,
   StressSummarySchema,
 } from '../../fleet/observations.ts';
+import { UserError } from '../../fleet/user-error.ts';
 import type { ProbeClock } from '../clock.ts';
 import type { LatencyPercentiles, PercentilePoint } from './latency-recorder.ts';
 import { type OpenModelProgress, runOpenModel } from './open-model.ts';
@@ -16,7 +17,7 @@ export type StressConfig = FleetConfig['stress'];
 export const DEFAULT_STRESS_REQUEST_TIMEOUT_MS = 5000;
 
 /** A stress request the caps or the guard refuse; the message names the field or flag at fault. */
-export class StressValidationError extends Error {
+export class StressValidationError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'StressValidationError';

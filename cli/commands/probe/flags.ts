@@ -1,6 +1,7 @@
 // Probe command flags: defaults, the usage error, number and duration parsing, and the settings a command runs with.
 import type { Command } from 'commander';
 import { type FleetConfig, FleetConfigSchema } from '../../../fleet/config.ts';
+import { UserError } from '../../../fleet/user-error.ts';
 import { loadFleetConfig } from '../../../local/config-file.ts';
 import { autoshard } from '../../../waku/node/autosharding.ts';
 import { pubsubTopic } from '../../../waku/protocols.ts';
@@ -20,7 +21,7 @@ export const STRESS_QUERY_PAGE_SIZE = 20;
 export const STRESS_QUERY_WINDOW_SECONDS = 3600;
 
 /** A flag the user got wrong; names the flag. Exits 2. */
-export class ProbeUsageError extends Error {
+export class ProbeUsageError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'ProbeUsageError';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, afterEach, describe, it, vi } from 'vitest';
 import { TrafficGenerator } from '../../local/traffic.ts';
 
 const TOPICS = ['/storefleet/1/probe/proto', '/storefleet/1/chat/proto'];
@@ -73,22 +73,35 @@ describe('generating traffic', () => {
     assert.equal(traffic.stats.failed + none.stats.failed, 2);
   });
 
-  it('keeps publishing at its rate until stopped', async () => {
+  it('publishes once per interval of its rate until stopped, and nothing after', async () => {
+    // Prepare: only the generator's interval is fake; the HTTP exchange with the node is real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const node = await recordingNode();
     const traffic = new TrafficGenerator({
       contentTopics: TOPICS,
       targets: () => [node.url],
       ratePerSecond: 50,
+      nowMs: () => 1_700_000_000_000,
     });
+
+    // Act: 50 per second is one every 20 ms; 119 ms hold five intervals.
     traffic.start();
-    const deadline = performance.now() + 5000;
-    while (node.bodies.length < 5 && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    vi.advanceTimersByTime(119);
     await traffic.stop();
-    const count = node.bodies.length;
-    assert.ok(count >= 5, `published ${count}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(node.bodies.length, count, 'nothing published after stop');
+    vi.advanceTimersByTime(1000);
+    // Waits for anything a timer still fired after the first stop.
+    await traffic.stop();
+
+    // Assess
+    assert.equal(node.bodies.length, 5);
+    assert.deepEqual(traffic.stats, {
+      sent: 5,
+      failed: 0,
+      byTopic: { [TOPICS[0] as string]: 3, [TOPICS[1] as string]: 2 },
+    });
   });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });

@@ -1,6 +1,6 @@
 // Probe rounds against scripted dialers: deadlines, error classes, freshness and dial reuse, without a network.
 import assert from 'node:assert/strict';
-import { describe, it } from 'vitest';
+import { afterEach, describe, it, vi } from 'vitest';
 import type { ProbeConfig } from '../../fleet/config.ts';
 import type { ProbeResult } from '../../fleet/observations.ts';
 import type { ProbeRoundDialer, ProbeRoundRest, ProbeTarget } from '../../probes/probe-round.ts';
@@ -100,28 +100,51 @@ function byNodeAndKind(results: readonly ProbeResult[], nodeId: string, kind: st
   return found;
 }
 
+/** `promise`, and whether it has settled yet: to check when a round ends under fake timers. */
+function settledFlag<T>(promise: Promise<T>): { promise: Promise<T>; settled: boolean } {
+  const flagged = { promise, settled: false };
+  promise.then(
+    () => {
+      flagged.settled = true;
+    },
+    () => {
+      flagged.settled = true;
+    },
+  );
+  return flagged;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('a probe round', () => {
-  it('reports a stalled node as timeouts by the deadline while the others report normally', async () => {
-    // Prepare
+  it('reports a stalled node as timeouts at the deadline while the others report normally', async () => {
+    // Prepare: the timers are fake, so the deadline is checked to the millisecond, not with a margin.
+    vi.useFakeTimers();
     const dialer = scriptedDialer({ stalled: new Set([second.multiaddr]) });
-    const startedAt = performance.now();
 
     // Act
-    const round = await runProbeRound(
-      { dialer, rest: healthyRest, clock },
-      {
-        vantage: { id: 'vp-eu', reachesRest: true },
-        round: 1,
-        targets,
-        probe: probeConfig(),
-        clusterId: 16,
-        pubsubTopic: '/waku/2/rs/16/32',
-      },
+    const pending = settledFlag(
+      runProbeRound(
+        { dialer, rest: healthyRest, clock },
+        {
+          vantage: { id: 'vp-eu', reachesRest: true },
+          round: 1,
+          targets,
+          probe: probeConfig(),
+          clusterId: 16,
+          pubsubTopic: '/waku/2/rs/16/32',
+        },
+      ),
     );
-    const elapsedMs = performance.now() - startedAt;
+    await vi.advanceTimersByTimeAsync(499);
+    assert.equal(pending.settled, false, 'the round ended before its 500 ms deadline');
+    await vi.advanceTimersByTimeAsync(1);
+    assert.equal(pending.settled, true, 'the round outlived its 500 ms deadline');
+    const round = await pending.promise;
 
     // Assess
-    assert.ok(elapsedMs < 500 + 150, `round took ${elapsedMs} ms, deadline 500 ms`);
     for (const kind of ['ping', 'metadata', 'store'] as const) {
       const stalled = byNodeAndKind(round.results, second.nodeId, kind);
       assert.equal(stalled.ok, false);
@@ -138,20 +161,26 @@ describe('a probe round', () => {
 
   it('reports probes that could not start before the deadline as timeouts', async () => {
     // Prepare: one lane, the first node stalls, so the other two never get a turn in time.
+    vi.useFakeTimers();
     const dialer = scriptedDialer({ stalled: new Set([first.multiaddr]) });
 
     // Act
-    const round = await runProbeRound(
-      { dialer, clock },
-      {
-        vantage: { id: 'vp-us', reachesRest: false },
-        round: 1,
-        targets,
-        probe: probeConfig({ concurrency: 1, pingTimeoutMs: 400, roundDeadlineMs: 400 }),
-        clusterId: 16,
-        pubsubTopic: '/waku/2/rs/16/32',
-      },
+    const pending = settledFlag(
+      runProbeRound(
+        { dialer, clock },
+        {
+          vantage: { id: 'vp-us', reachesRest: false },
+          round: 1,
+          targets,
+          probe: probeConfig({ concurrency: 1, pingTimeoutMs: 400, roundDeadlineMs: 400 }),
+          clusterId: 16,
+          pubsubTopic: '/waku/2/rs/16/32',
+        },
+      ),
     );
+    await vi.advanceTimersByTimeAsync(400);
+    assert.equal(pending.settled, true, 'the round outlived its 400 ms deadline');
+    const round = await pending.promise;
 
     // Assess
     assert.equal(round.results.length, targets.length * 3);
