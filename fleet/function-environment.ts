@@ -1,4 +1,4 @@
-// Environment variable names that the CDK app sets on each Lambda and the handlers read: one spelling for both sides.
+// Environment variable names that the CDK app sets on each Lambda and watcher task, and the runtime reads: one spelling for both sides.
 
 export const FUNCTION_ENVIRONMENT = {
   /** Fleet name as in the config, e.g. `status.prod`. */
@@ -11,8 +11,15 @@ export const FUNCTION_ENVIRONMENT = {
   controlRegion: 'STOREFLEET_CONTROL_REGION',
   probeResultsTable: 'STOREFLEET_PROBE_RESULTS_TABLE',
   nodeStateTable: 'STOREFLEET_NODE_STATE_TABLE',
-  /** Probe functions only: the vantage point this function probes from. */
+  /** Watchers only: the vantage point this watcher probes from (also passed as `--vantage`). */
   vantageId: 'STOREFLEET_VANTAGE_ID',
+  /** Watchers only: the region the task runs in; its own AWS clients are given it explicitly. */
+  region: 'STOREFLEET_REGION',
+  /**
+   * Watchers only: `true` on the one watcher that also decides and publishes every round (the
+   * first vantage point of the control region); absent on every other watcher.
+   */
+  controller: 'STOREFLEET_CONTROLLER',
   /** Scheduled functions: how long one invocation keeps looping before it returns (seconds). */
   loopSeconds: 'STOREFLEET_LOOP_SECONDS',
   registryBucket: 'STOREFLEET_REGISTRY_BUCKET',

@@ -23,6 +23,19 @@ export const METRICS = {
   registryPublications: 'RegistryPublications',
   /** Publisher: healthy nodes listed in the version just published (count, `[Fleet]`). */
   registryHealthyNodes: 'RegistryHealthyNodes',
+  /** Controller, every decided round: 1 (count, `[Fleet]`). Missing data means no controller: ControllerHeartbeat. */
+  controllerRounds: 'ControllerRounds',
+  /** Controller, every decided round: vantage points whose report for the round arrived (count, `[Fleet]`). */
+  reportingVantagePoints: 'ReportingVantagePoints',
+  /** Controller, every decided round: nodes the registry lists (count, `[Fleet]`). */
+  listedNodes: 'ListedNodes',
+  /**
+   * Controller, every decided round: listed nodes that are healthy (count, `[Fleet]`); the listing
+   * tops the list up to failover.minHealthy with unhealthy nodes, so only this gauge can show a shortfall.
+   */
+  healthyListedNodes: 'HealthyListedNodes',
+  /** Controller, every decided round: from the round's start to its publication, in milliseconds (`[Fleet]`). */
+  roundDurationMs: 'RoundDurationMs',
   /** Stress: one per test that missed stress.sloP99Ms or the error budget (count, `[Fleet]` and `[Fleet, NodeId]`). */
   stressSloBreaches: 'StressSloBreaches',
   /** Completeness: nodes whose archive lacks messages the rest of the fleet holds (count, `[Fleet]`). */
