@@ -408,8 +408,8 @@ export const FleetConfigSchema = z
 function checkAwsSection(config: z.output<typeof FleetConfigSchema>, ctx: z.RefinementCtx): void {
   const pair = (cpu: number, memoryMiB: number, path: PropertyKey[]) => {
     const problem = fargatePairProblem(cpu, memoryMiB);
-    if (problem)
-      ctx.addIssue({ code: 'custom', path, message: problem, params: { value: memoryMiB } });
+    const value = path[path.length - 1] === 'cpu' ? cpu : memoryMiB;
+    if (problem) ctx.addIssue({ code: 'custom', path, message: problem, params: { value } });
   };
   const defaults = config.defaults.resources;
   pair(defaults.cpu, defaults.memoryMiB, ['defaults', 'resources', 'memoryMiB']);
