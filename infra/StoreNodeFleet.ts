@@ -231,7 +231,7 @@ export class StoreNodeFleet extends Construct {
         certificateArn: tls ? props.certificateArn : undefined,
         hostedZone: props.hostedZone,
         extraNodeEnvironment: props.extraNodeEnvironment,
-        description: `storefleet ${config.fleet}: store nodes ${nodes.map((node) => node.id).join(', ')}`,
+        description: `storefleet ${config.fleet}: ${nodes.length} store nodes, ${nodes[0]?.id} to ${nodes[nodes.length - 1]?.id}`,
       });
       // Image or flag changes roll out one group, and inside it one node, at a time.
       if (previous) group.addDependency(previous);

@@ -22,11 +22,15 @@ export class PortCollisionError extends Error {
   }
 }
 
+/** Port blocks per location and role within a region: node numbers have two digits. */
+const PORTS_PER_BLOCK = 100;
+
 /**
  * With one balancer per region, a node whose config spells no ports of its own gets the default
- * ports plus its number minus one (`store-03` -> 30305, 8002, 445): stable when nodes are added
- * or removed, since it depends on the node's own id only. With per-node balancers every node
- * keeps the configured ports.
+ * ports plus its number minus one (`store-03` -> 30305, 8002, 445), plus 100 for each earlier
+ * location-and-role of its region in the order `nodes` first names them (`store-01` of a second
+ * location in the same region -> 30403). Adding nodes, or appending locations, never moves a node.
+ * With per-node balancers every node keeps the configured ports.
  */
 export function nodePublicPorts(
   config: FleetConfig,
@@ -35,9 +39,20 @@ export function nodePublicPorts(
   const shared = config.aws.loadBalancing === 'shared';
   const ports = new Map<string, NodePublicPorts>();
   const owners = new Map<string, string>();
+  const blocks = new Map<string, number>();
+  for (const node of nodes) {
+    const block = `${node.region}/${node.location}/${node.role}`;
+    if (!blocks.has(block)) {
+      blocks.set(
+        block,
+        [...blocks.keys()].filter((key) => key.startsWith(`${node.region}/`)).length,
+      );
+    }
+  }
   for (const node of nodes) {
     const own = config.nodes.find((candidate) => candidate.id === node.id)?.ports;
-    const offset = shared ? node.index - 1 : 0;
+    const block = blocks.get(`${node.region}/${node.location}/${node.role}`) ?? 0;
+    const offset = shared ? block * PORTS_PER_BLOCK + node.index - 1 : 0;
     const chosen: NodePublicPorts = {
       tcp: own?.tcp ?? node.ports.tcp + offset,
       websocket: own?.websocket ?? node.ports.websocket + offset,
