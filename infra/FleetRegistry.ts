@@ -127,6 +127,17 @@ export class FleetRegistry extends Construct {
       ],
       removalPolicy,
     });
+    const replicationRole = this.bucket.node.tryFindChild('ReplicationRole');
+    if (replicationRole) {
+      acknowledgeWildcards(replicationRole, [
+        {
+          finding:
+            /^Resource::(<[A-Za-z0-9]+\.Arn>|arn:<AWS::Partition>:s3:::storefleet-[a-z0-9-]+-registry-[^/]+)\/\*$/,
+          reason:
+            'S3 replication reads every object version of the registry bucket and writes it into the replica bucket; CDK scopes the role to those two buckets.',
+        },
+      ]);
+    }
     // Conditional writes, enforced by S3 itself: an unconditional PUT is refused whoever sends it.
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({

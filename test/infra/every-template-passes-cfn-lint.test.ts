@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
+import { EVERY_DEPLOY_OPTION } from './fixtures/every-deploy-option.ts';
 import {
   configWithNodesPerRegion,
   type SynthesizedFleet,
@@ -25,23 +26,6 @@ function cfnLintVersion(): string {
   }
   return found.stdout.trim();
 }
-
-const EVERY_OPTION = {
-  alarmEmail: 'oncall@example.org',
-  notifyEmail: 'team@example.org',
-  domain: 'nodes.example.org',
-  hostedZoneId: 'Z0123456789ABCDEFGHIJ',
-  certificateArns: JSON.stringify({
-    'eu-central-1':
-      'arn:aws:acm:eu-central-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
-    'us-east-1':
-      'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-666666666666',
-  }),
-  registryDomain: 'fleets.nodes.example.org',
-  registryCertificateArn:
-    'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-777777777777',
-  registryReplicaRegion: 'eu-west-1',
-};
 
 /** Writes every template of the fleet into a folder and lints them in one cfn-lint run. */
 function lintErrors(fleet: SynthesizedFleet, folder: string): string[] {
@@ -78,7 +62,7 @@ describe(`cfn-lint (${cfnLintVersion()})`, { timeout: LINT_TIMEOUT_MS }, () => {
       aws: { loadBalancing: 'perNode', watcher: { capacity: 'onDemand' } },
       registry: { signingKey: { kind: 'kms', keyAlias: 'alias/existing/registry' } },
     });
-    const fleet = synthesizeFleet(EVERY_OPTION, config);
+    const fleet = synthesizeFleet(EVERY_DEPLOY_OPTION, config);
     assert.equal(fleet.all.length, 4, 'three regions and the replica');
     assert.deepEqual(lintErrors(fleet, dir), []);
   });
