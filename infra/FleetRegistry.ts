@@ -13,6 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import type { RegistryConfig } from '../fleet/config.ts';
+import { tagComponent } from './OfflineStack.ts';
 import { fleetSlug } from './resource-names.ts';
 import { acknowledgeWildcards } from './wildcard-findings.ts';
 
@@ -310,6 +311,7 @@ export class FleetRegistry extends Construct {
     const stack = Stack.of(this);
     for (const child of stack.node.children) {
       if (child.node.id.startsWith('Custom::CDKBucketDeployment')) {
+        tagComponent(child, 'registry');
         Validations.of(child).acknowledge({
           id: 'AwsSolutions-L1',
           reason:
