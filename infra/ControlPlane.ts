@@ -1,5 +1,5 @@
 // What stays on Lambda in the control region: the tables and parameters every watcher uses, and the periodic or on-demand functions (publisher, completeness, stress).
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -41,6 +41,31 @@ const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
  */
 export const RESERVED_CONCURRENCY = { publisher: 1, completeness: 1, stress: 1 } as const;
 
+/** A probe round item holds about this much per node: ping, metadata, store and health results as JSON. */
+export const ROUND_ITEM_BYTES_PER_NODE = 700;
+const ROUND_ITEM_OVERHEAD_BYTES = 300;
+const TARGET_UTILIZATION_PERCENT = 70;
+const CAPACITY_SCALE_LIMIT = 4;
+const MIN_CAPACITY_UNITS = 5;
+
+/** Provisioned capacity of the probe results table: every vantage point's round item, every round, at 70 % use. */
+export function probeResultsCapacity(config: FleetConfig): { writes: number; reads: number } {
+  const itemBytes = config.nodes.length * ROUND_ITEM_BYTES_PER_NODE + ROUND_ITEM_OVERHEAD_BYTES;
+  const perSecond = config.vantagePoints.length / config.probe.intervalSeconds;
+  const headroom = 100 / TARGET_UTILIZATION_PERCENT;
+  // The controller reads each round once, eventually consistent (half a unit per 4 KB).
+  return {
+    writes: Math.max(
+      MIN_CAPACITY_UNITS,
+      Math.ceil(perSecond * Math.ceil(itemBytes / 1024) * headroom),
+    ),
+    reads: Math.max(
+      MIN_CAPACITY_UNITS,
+      Math.ceil(perSecond * Math.ceil(itemBytes / 4096) * 0.5 * headroom),
+    ),
+  };
+}
+
 export interface ControlPlaneProps {
   config: FleetConfig;
   /** The stack's region: the control region, where the tables and parameters live. */
@@ -80,19 +105,47 @@ export class ControlPlane extends Construct {
 
     // Both tables share the key schema of fleet/tables.ts. Probe results and action claims expire
     // through the TTL attribute; the fleet state document carries no expiresAt and stays.
-    const table = (tableId: string, tableName: string) =>
-      new dynamodb.Table(this, tableId, {
-        tableName,
-        partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
-        sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        timeToLiveAttribute: TABLE_KEYS.timeToLiveAttribute,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
-        removalPolicy,
-      });
-    this.probeResults = table('ProbeResults', probeResultsTableName(config.fleet));
-    this.nodeState = table('NodeState', nodeStateTableName(config.fleet));
+    const keys = {
+      partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: TABLE_KEYS.timeToLiveAttribute,
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+    };
+    // Every vantage point writes one item a round, all day: steady load, so provisioned capacity
+    // (about a third of the on-demand price) with auto scaling for bursts. Observations expire and
+    // are measured again, so they need no point-in-time recovery.
+    const capacity = probeResultsCapacity(config);
+    this.probeResults = new dynamodb.Table(this, 'ProbeResults', {
+      ...keys,
+      tableName: probeResultsTableName(config.fleet),
+      billingMode: dynamodb.BillingMode.PROVISIONED,
+      writeCapacity: capacity.writes,
+      readCapacity: capacity.reads,
+    });
+    for (const scaling of [
+      this.probeResults.autoScaleWriteCapacity({
+        minCapacity: capacity.writes,
+        maxCapacity: capacity.writes * CAPACITY_SCALE_LIMIT,
+      }),
+      this.probeResults.autoScaleReadCapacity({
+        minCapacity: capacity.reads,
+        maxCapacity: capacity.reads * CAPACITY_SCALE_LIMIT,
+      }),
+    ]) {
+      scaling.scaleOnUtilization({ targetUtilizationPercent: TARGET_UTILIZATION_PERCENT });
+    }
+    Validations.of(this.probeResults).acknowledge({
+      id: 'AwsSolutions-DDB3',
+      reason:
+        'Probe results are observations that expire after two weeks and are measured again; the fleet state table keeps point-in-time recovery.',
+    });
+    this.nodeState = new dynamodb.Table(this, 'NodeState', {
+      ...keys,
+      tableName: nodeStateTableName(config.fleet),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    });
 
     const parameter = (parameterId: string, name: string, description: string, value: string) =>
       new ssm.StringParameter(this, parameterId, {

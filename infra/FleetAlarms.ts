@@ -29,6 +29,8 @@ const ALARMS_PER_GROUP = 40;
 /** The guards look back this far: "has this ever run?" within the longest window an alarm allows. */
 const GUARD_PERIODS = 24;
 const GUARD_PERIOD = Duration.hours(1);
+/** An alarm's metric math may read at most ten metrics. */
+const GUARD_MAX_SERVICES = 10;
 
 export interface FleetAlarmsProps {
   config: FleetConfig;
@@ -133,48 +135,38 @@ export class FleetAlarms extends Construct {
       return alarm;
     };
 
+    // AWS/ECS publishes CPUUtilization per service every minute for free while a task runs: no
+    // sample in a minute means no task running (Container Insights, which counts tasks, is off).
+    const taskSamples = (service: ecs.FargateService, period: Duration) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/ECS',
+        metricName: 'CPUUtilization',
+        dimensionsMap: { ClusterName: props.clusterName, ServiceName: service.serviceName },
+        statistic: 'SampleCount',
+        period,
+      });
     const taskAlarm = (
       definition: AlarmDefinition,
       constructId: string,
       qualifier: string,
       service: ecs.FargateService,
-    ) => {
-      const insight = (metricName: string) =>
-        new cloudwatch.Metric({
-          namespace: 'ECS/ContainerInsights',
-          metricName,
-          dimensionsMap: {
-            ClusterName: props.clusterName,
-            ServiceName: service.serviceName,
-          },
-          statistic: 'Average',
-          period: MINUTE,
-        });
-      return add(
+    ) =>
+      add(
         definition,
         constructId,
         qualifier,
         {
-          metric: new cloudwatch.MathExpression({
-            expression: 'desired - running',
-            usingMetrics: {
-              desired: insight('DesiredTaskCount'),
-              running: insight('RunningTaskCount'),
-            },
-            period: MINUTE,
-            label: `${qualifier}: desired minus running tasks`,
-          }),
+          metric: taskSamples(service, MINUTE),
           threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
           evaluationPeriods: TASK_GAP_MINUTES,
           datapointsToAlarm: TASK_GAP_MINUTES,
-          // No Container Insights data means no task reports at all: that is an outage, not quiet.
+          // No sample means no task reports at all: that is an outage, not quiet.
           treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         },
-        `${qualifier}: desired minus running tasks >= 1 for ${TASK_GAP_MINUTES} minutes.`,
+        `${qualifier}: no running task (AWS/ECS CPUUtilization samples) for ${TASK_GAP_MINUTES} minutes.`,
         'afterStart',
       );
-    };
     const taskAlarms: cloudwatch.Alarm[] = [];
     for (const { nodeId, service } of props.nodeServices ?? []) {
       taskAlarms.push(
@@ -196,19 +188,24 @@ export class FleetAlarms extends Construct {
         ),
       );
     }
+    // Metric math over at most ten services: the region has run once any of them reported in a day.
+    const guarded = [...(props.watcherServices ?? []), ...(props.nodeServices ?? [])]
+      .map(({ service }) => service)
+      .slice(0, GUARD_MAX_SERVICES);
     const regionRan =
-      taskAlarms.length > 0
+      guarded.length > 0
         ? guard(
             'RegionRan',
             'RegionRan',
-            new cloudwatch.Metric({
-              namespace: 'ECS/ContainerInsights',
-              metricName: 'TaskCount',
-              dimensionsMap: { ClusterName: props.clusterName },
-              statistic: 'Maximum',
+            new cloudwatch.MathExpression({
+              expression: `MAX([${guarded.map((_, index) => `s${index}`).join(', ')}])`,
+              usingMetrics: Object.fromEntries(
+                guarded.map((service, index) => [`s${index}`, taskSamples(service, GUARD_PERIOD)]),
+              ),
               period: GUARD_PERIOD,
+              label: 'task samples of the region',
             }),
-            `tasks ran in cluster ${props.clusterName}`,
+            `tasks of this region's services ran`,
           )
         : undefined;
 
@@ -450,23 +447,28 @@ export class FleetAlarms extends Construct {
       cloudwatch.AlarmRule.fromAlarm(alarm, cloudwatch.AlarmState.ALARM),
     );
     if (regionRan && taskAlarms.length > 0) {
+      const direct = taskAlarms.map((alarm) =>
+        cloudwatch.AlarmRule.fromAlarm(alarm, cloudwatch.AlarmState.ALARM),
+      );
       const groups: cloudwatch.IAlarmRule[] = [];
-      for (let start = 0; start < taskAlarms.length; start += ALARMS_PER_GROUP) {
-        const members = taskAlarms.slice(start, start + ALARMS_PER_GROUP);
-        const group = new cloudwatch.CompositeAlarm(
-          this,
-          `TaskAlarms-${start / ALARMS_PER_GROUP}`,
-          {
-            compositeAlarmName: alarmName(fleet, 'TaskAlarms', String(start / ALARMS_PER_GROUP)),
+      // A composite costs as much as five alarms: group only where one rule would grow too long.
+      if (taskAlarms.length <= ALARMS_PER_GROUP) {
+        groups.push(...direct);
+      } else {
+        for (let start = 0; start < taskAlarms.length; start += ALARMS_PER_GROUP) {
+          const members = taskAlarms.slice(start, start + ALARMS_PER_GROUP);
+          const index = start / ALARMS_PER_GROUP;
+          const group = new cloudwatch.CompositeAlarm(this, `TaskAlarms-${index}`, {
+            compositeAlarmName: alarmName(fleet, 'TaskAlarms', String(index)),
             alarmDescription: `[group] Any of ${members.length} task alarms of this region; paging goes through ${alarmName(fleet, PAGE_ALARM)}.`,
             alarmRule: cloudwatch.AlarmRule.anyOf(
               ...members.map((alarm) =>
                 cloudwatch.AlarmRule.fromAlarm(alarm, cloudwatch.AlarmState.ALARM),
               ),
             ),
-          },
-        );
-        groups.push(cloudwatch.AlarmRule.fromAlarm(group, cloudwatch.AlarmState.ALARM));
+          });
+          groups.push(cloudwatch.AlarmRule.fromAlarm(group, cloudwatch.AlarmState.ALARM));
+        }
       }
       rules.push(
         cloudwatch.AlarmRule.allOf(

@@ -119,21 +119,27 @@ export class FleetDashboard extends Construct {
       this.facade.addWidget(
         new cloudwatch.TextWidget({ markdown: `### ${region.region}`, width: 24, height: 1 }),
       );
-      const search = (namespace: string, dimensions: string, metricName: string, filter: string) =>
+      const search = (
+        namespace: string,
+        dimensions: string,
+        metricName: string,
+        filter: string,
+        statistic: string,
+      ) =>
         new cloudwatch.MathExpression({
-          expression: `SEARCH('{${namespace},${dimensions}} MetricName="${metricName}" ${filter}', 'Average', 60)`,
+          expression: `SEARCH('{${namespace},${dimensions}} MetricName="${metricName}" ${filter}', '${statistic}', 60)`,
           label: '',
           searchRegion: region.region,
         });
       const cluster = `ClusterName="${region.clusterName}"`;
       this.facade.addWidget(
-        graph(`Running tasks by service (${region.region})`, [
-          search('ECS/ContainerInsights', 'ClusterName,ServiceName', 'RunningTaskCount', cluster),
+        graph(`Tasks reporting by service (${region.region})`, [
+          search('AWS/ECS', 'ClusterName,ServiceName', 'CPUUtilization', cluster, 'SampleCount'),
         ]),
       );
       this.facade.addWidget(
-        graph(`CPU by service (${region.region})`, [
-          search('ECS/ContainerInsights', 'ClusterName,ServiceName', 'CpuUtilized', cluster),
+        graph(`CPU % by service (${region.region})`, [
+          search('AWS/ECS', 'ClusterName,ServiceName', 'CPUUtilization', cluster, 'Average'),
         ]),
       );
       if (region.hasNodes && region.databaseInstanceId) {

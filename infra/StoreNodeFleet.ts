@@ -13,6 +13,7 @@ import type { FleetConfig, ResolvedNode } from '../fleet/config.ts';
 import { nodePublicPorts, portRanges } from './node-ports.ts';
 import { clusterName, fleetSlug, nodeAddressesParameterName, nodeSlug } from './resource-names.ts';
 import { type DeployedStoreNode, StoreNodeGroup } from './StoreNodeGroup.ts';
+import { acknowledgeNoContainerInsights } from './WatcherCluster.ts';
 
 const DATABASE_PORT = 5432;
 const DATABASE_ADMIN_USER = 'storefleet';
@@ -157,9 +158,11 @@ export class StoreNodeFleet extends Construct {
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
       clusterName: clusterName(config.fleet),
-      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      // Container Insights bills ~10 custom metrics per service; alarms and the dashboard read the free AWS/ECS metrics.
+      containerInsightsV2: ecs.ContainerInsights.DISABLED,
       enableFargateCapacityProviders: true,
     });
+    acknowledgeNoContainerInsights(this.cluster);
     const namespace = new servicediscovery.PrivateDnsNamespace(this, 'Names', {
       name: config.fleet,
       vpc: this.vpc,
