@@ -41,6 +41,36 @@ export const ALARMS = {
     'critical',
     'Fewer store node tasks are running than desired.',
   ),
+  controllerHeartbeat: alarm(
+    'ControllerHeartbeat',
+    'critical',
+    'The controller decided no round for 3 minutes: nothing is drained or replaced, and the publisher only republishes the old list.',
+  ),
+  reportingBelowQuorum: alarm(
+    'ReportingBelowQuorum',
+    'critical',
+    'Fewer vantage points report each round than failover.quorum: no node can be judged failing.',
+  ),
+  watcherTasksBelowDesired: alarm(
+    'WatcherTasksBelowDesired',
+    'critical',
+    "A vantage point's watcher task is not running.",
+  ),
+  functionErrors: alarm(
+    'FunctionErrors',
+    'warning',
+    'A storefleet Lambda function (publisher, completeness, stress, API) failed.',
+  ),
+  functionThrottles: alarm(
+    'FunctionThrottles',
+    'warning',
+    'A storefleet Lambda function was throttled: a run was refused for lack of concurrency.',
+  ),
+  functionNearTimeout: alarm(
+    'FunctionNearTimeout',
+    'warning',
+    'A storefleet Lambda function ran for more than 90 % of its timeout.',
+  ),
   drainCapReached: alarm(
     'DrainCapReached',
     'warning',

@@ -1,5 +1,6 @@
 // The fleet config: one declarative file read by the CDK app, the Lambdas and the local runtime alike.
 import * as z from 'zod';
+import { AwsSchema, DEFAULT_AWS_CONFIG, fargatePairProblem } from './aws-config.ts';
 import { UserError } from './user-error.ts';
 import { gotIssueLine, valueAtPath } from './zod-issues.ts';
 
@@ -219,10 +220,23 @@ const FailoverSchema = z.strictObject({
 
 const SigningKeySchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('file'), path: z.string().min(1) }),
-  z.strictObject({
-    kind: z.literal('kms'),
-    keyAlias: z.string().regex(/^alias\/[A-Za-z0-9/_-]+$/, 'expected alias/NAME'),
-  }),
+  z
+    .strictObject({
+      kind: z.literal('kms'),
+      /** An existing key's alias; the CDK app creates a key only when neither this nor keyArn is set. */
+      keyAlias: z
+        .string()
+        .regex(/^alias\/[A-Za-z0-9/_-]+$/, 'expected alias/NAME')
+        .optional(),
+      /** An existing key's ARN. */
+      keyArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]+$/, 'expected a KMS key ARN')
+        .optional(),
+    })
+    .refine((key) => !(key.keyAlias && key.keyArn), {
+      message: 'expected keyAlias or keyArn, not both',
+    }),
 ]);
 
 const RegistrySchema = z.strictObject({
@@ -267,8 +281,10 @@ export const FleetConfigSchema = z
     reputation: ReputationSchema.default(ReputationSchema.parse({})),
     failover: FailoverSchema.default(FailoverSchema.parse({})),
     registry: RegistrySchema.default(RegistrySchema.parse({})),
+    aws: AwsSchema.default(DEFAULT_AWS_CONFIG),
   })
   .superRefine((config, ctx) => {
+    checkAwsSection(config, ctx);
     const seen = new Map<string, number>();
     config.nodes.forEach((node, index) => {
       const first = seen.get(node.id);
@@ -388,6 +404,49 @@ export const FleetConfigSchema = z
       });
     }
   });
+
+/** Fargate CPU/memory pairs (nodes and watchers) and the ids the `aws` section refers to. */
+function checkAwsSection(config: z.output<typeof FleetConfigSchema>, ctx: z.RefinementCtx): void {
+  const pair = (cpu: number, memoryMiB: number, path: PropertyKey[]) => {
+    const problem = fargatePairProblem(cpu, memoryMiB);
+    const value = path[path.length - 1] === 'cpu' ? cpu : memoryMiB;
+    if (problem) ctx.addIssue({ code: 'custom', path, message: problem, params: { value } });
+  };
+  const defaults = config.defaults.resources;
+  pair(defaults.cpu, defaults.memoryMiB, ['defaults', 'resources', 'memoryMiB']);
+  config.nodes.forEach((node, index) => {
+    const own = node.resources ?? {};
+    if (own.cpu === undefined && own.memoryMiB === undefined) return;
+    const field = own.memoryMiB !== undefined ? 'memoryMiB' : 'cpu';
+    pair(own.cpu ?? defaults.cpu, own.memoryMiB ?? defaults.memoryMiB, [
+      'nodes',
+      index,
+      'resources',
+      field,
+    ]);
+  });
+  pair(config.aws.watcher.cpu, config.aws.watcher.memoryMiB, ['aws', 'watcher', 'memoryMiB']);
+  const ids = new Set(config.nodes.map((node) => node.id));
+  for (const [nodeId, existing] of Object.entries(config.aws.nodes)) {
+    if (!ids.has(nodeId)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aws', 'nodes', nodeId],
+        message: 'no node has this id; expected the id of a node under nodes',
+        params: { value: nodeId },
+      });
+    }
+    if (existing.elasticIp && config.aws.loadBalancing !== 'perNode') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aws', 'nodes', nodeId, 'elasticIp'],
+        message:
+          'a node keeps its own Elastic IP only with its own balancer; expected aws.loadBalancing "perNode"',
+        params: { value: existing.elasticIp },
+      });
+    }
+  }
+}
 
 export type FleetConfigInput = z.input<typeof FleetConfigSchema>;
 export type FleetConfig = z.output<typeof FleetConfigSchema>;

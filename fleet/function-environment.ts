@@ -17,6 +17,13 @@ export const FUNCTION_ENVIRONMENT = {
    * and publishes.
    */
   vantageId: 'STOREFLEET_VANTAGE_ID',
+  /** Watchers only: the region the task runs in; its own AWS clients are given it explicitly. */
+  region: 'STOREFLEET_REGION',
+  /**
+   * Watchers only: `true` on the one watcher that also decides and publishes every round (the
+   * first vantage point of the control region); absent on every other watcher.
+   */
+  controller: 'STOREFLEET_CONTROLLER',
   /** Scheduled functions: how long one invocation keeps looping before it returns (seconds). */
   loopSeconds: 'STOREFLEET_LOOP_SECONDS',
   registryBucket: 'STOREFLEET_REGISTRY_BUCKET',

@@ -31,6 +31,8 @@ export const METRICS = {
   registryPublications: 'RegistryPublications',
   /** Publisher: healthy nodes listed in the version just published (count, `[Fleet]`). */
   registryHealthyNodes: 'RegistryHealthyNodes',
+  /** Controller, every decided round: 1 (count, `[Fleet]`). Missing data means no controller: ControllerHeartbeat. */
+  controllerRounds: 'ControllerRounds',
   /** Stress: one per test that missed stress.sloP99Ms or the error budget (count, `[Fleet]` and `[Fleet, NodeId]`). */
   stressSloBreaches: 'StressSloBreaches',
   /** Completeness: nodes whose archive lacks messages the rest of the fleet holds (count, `[Fleet]`). */

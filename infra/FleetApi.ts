@@ -11,6 +11,8 @@ import { acknowledgeFunctionFindings } from './function-findings.ts';
 import { StorefleetFunction } from './StorefleetFunction.ts';
 
 export const API_HANDLER_ENTRY = 'lambdas/api/handler.ts';
+/** Concurrent API runs at most; CloudFront's short cache absorbs bursts of reads before they get here. */
+export const API_RESERVED_CONCURRENCY = 10;
 
 export interface FleetApiProps {
   fleet: string;
@@ -42,6 +44,8 @@ export class FleetApi extends Construct {
     this.function = new StorefleetFunction(this, 'Function', {
       entry: props.entry ?? API_HANDLER_ENTRY,
       description: `HTTP API of ${props.fleet}: nodes, reputation, history, on-demand stress tests`,
+      // A flood of API calls is capped here rather than taking the account's concurrency from the publisher.
+      reservedConcurrentExecutions: API_RESERVED_CONCURRENCY,
       environment: {
         [FUNCTION_ENVIRONMENT.fleet]: props.fleet,
         [FUNCTION_ENVIRONMENT.controlRegion]: props.controlRegion,

@@ -1,15 +1,9 @@
-// One CloudWatch dashboard per region: fleet-wide graphs by SEARCH (one widget for all nodes), the functions, tables and alarms.
-
+// The fleet's one CloudWatch dashboard, in the control region: fleet-level figures, then every region's tasks and database side by side.
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as rds from 'aws-cdk-lib/aws-rds';
-import {
-  DefaultDashboardFactory,
-  MetricStatistic,
-  MonitoringFacade,
-} from 'cdk-monitoring-constructs';
+import { DefaultDashboardFactory, MonitoringFacade } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { METRIC_DIMENSIONS, METRIC_NAMESPACE, METRICS } from '../fleet/metrics.ts';
 import { fleetSlug } from './resource-names.ts';
@@ -17,10 +11,22 @@ import { fleetSlug } from './resource-names.ts';
 /** CloudWatch renders at most this many widgets on one dashboard. */
 export const DASHBOARD_WIDGET_LIMIT = 500;
 
+/** What the dashboard shows of one region; metrics are read from that region (cross-region widgets). */
+export interface DashboardRegion {
+  region: string;
+  clusterName: string;
+  /** Whether store nodes run there (its database is graphed too). */
+  hasNodes: boolean;
+  /**
+   * @default - no database graph
+   */
+  databaseInstanceId?: string;
+}
+
 export interface FleetDashboardProps {
   fleet: string;
-  /** ECS cluster names whose services are graphed together (Container Insights). */
-  clusterNames: string[];
+  /** Every region of the fleet, control region first. */
+  regions: DashboardRegion[];
   /**
    * Lambda functions to graph (invocations, errors, duration), one row each.
    * @default none
@@ -35,19 +41,10 @@ export interface FleetDashboardProps {
    */
   distribution?: cloudfront.IDistribution;
   /**
-   * @default - no database section
-   */
-  database?: rds.IDatabaseInstance;
-  /**
-   * Alarms shown in one status widget.
+   * Alarms shown in one status widget (the control region's).
    * @default none
    */
   alarms?: cloudwatch.IAlarm[];
-  /**
-   * Graphs the Storefleet custom metrics (they exist only where the control plane runs).
-   * @default true
-   */
-  controlPlane?: boolean;
 }
 
 export class FleetDashboard extends Construct {
@@ -68,11 +65,11 @@ export class FleetDashboard extends Construct {
       alarmFactoryDefaults: { alarmNamePrefix: fleet, actionsEnabled: false },
       dashboardFactory: factory,
     });
-    this.facade.addLargeHeader(`${fleet} store nodes`);
+    this.facade.addLargeHeader(`${fleet}: every region`);
     if (props.alarms && props.alarms.length > 0) {
       this.facade.addWidget(
         new cloudwatch.AlarmStatusWidget({
-          title: 'Alarms',
+          title: 'Alarms (control region; other regions page through their own)',
           alarms: props.alarms,
           width: 24,
           sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
@@ -80,66 +77,90 @@ export class FleetDashboard extends Construct {
       );
     }
 
-    // One SEARCH per graph covers every node: the dashboard stays the same size however large the fleet grows.
-    const byNode = { [METRIC_DIMENSIONS.fleet]: fleet, [METRIC_DIMENSIONS.node]: undefined };
-    const search = (metricName: string, statistic: MetricStatistic, label: string) => ({
-      searchQuery: `MetricName="${metricName}"`,
-      // cdk-monitoring-constructs drops undefined values, which turns NodeId into a SEARCH wildcard.
-      dimensionsMap: byNode as unknown as Record<string, string>,
-      statistic,
-      label,
-    });
-    if (props.controlPlane ?? true) {
-      this.facade.monitorCustom({
-        alarmFriendlyName: 'StoreNodes',
-        humanReadableName: 'Store nodes as probes see them',
-        metricGroups: [
-          {
-            title: 'Probe success by node',
-            metrics: [search(METRICS.probeSuccess, MetricStatistic.AVERAGE, '')],
-          },
-          {
-            title: 'Probe latency p95 (ms)',
-            metrics: [search(METRICS.probeLatencyMs, MetricStatistic.P95, '')],
-          },
-          {
-            title: 'Reputation',
-            metrics: [search(METRICS.reputationScore, MetricStatistic.MIN, '')],
-          },
-          {
-            title: 'History completeness',
-            metrics: [search(METRICS.completeness, MetricStatistic.MIN, '')],
-          },
-          {
-            title: 'Stress p99 (ms)',
-            metrics: [search(METRICS.stressP99Ms, MetricStatistic.MAX, '')],
-          },
-        ],
+    // Fleet-level figures only: per-node figures are in the watchers' structured logs (Logs Insights).
+    const fleetMetric = (metricName: string, statistic: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        dimensionsMap: { [METRIC_DIMENSIONS.fleet]: fleet },
+        statistic,
+        label,
       });
-    }
-    const ecsSearch = (metricName: string) =>
-      new cloudwatch.MathExpression({
-        expression: `SEARCH('{ECS/ContainerInsights,ClusterName,ServiceName} MetricName="${metricName}" ${props.clusterNames
-          .map((name) => `ClusterName="${name}"`)
-          .join(' OR ')}', 'Average', 60)`,
-        label: '',
-      });
-    if (props.clusterNames.length > 0) {
+    const graph = (title: string, metrics: cloudwatch.IMetric[], width = 8) =>
+      new cloudwatch.GraphWidget({ title, left: metrics, width });
+    this.facade.addWidget(
+      graph('Vantage points', [
+        fleetMetric(METRICS.reportingVantagePoints, 'Minimum', 'reporting'),
+        fleetMetric(METRICS.blindVantagePoints, 'Maximum', 'blind'),
+      ]),
+    );
+    this.facade.addWidget(
+      graph('Listed nodes', [
+        fleetMetric(METRICS.listedNodes, 'Minimum', 'listed'),
+        fleetMetric(METRICS.healthyListedNodes, 'Minimum', 'healthy listed'),
+      ]),
+    );
+    this.facade.addWidget(
+      graph('Decisions', [
+        fleetMetric(METRICS.controllerRounds, 'Sum', 'rounds decided'),
+        fleetMetric(METRICS.registryPublications, 'Sum', 'publications'),
+        fleetMetric(METRICS.drainsDeferred, 'Sum', 'drains deferred'),
+        fleetMetric(METRICS.escalatedNodes, 'Maximum', 'escalated'),
+      ]),
+    );
+    this.facade.addWidget(
+      graph('Round duration (ms)', [
+        fleetMetric(METRICS.roundDurationMs, 'p50', 'p50'),
+        fleetMetric(METRICS.roundDurationMs, 'p95', 'p95'),
+      ]),
+    );
+
+    for (const region of props.regions) {
       this.facade.addWidget(
-        new cloudwatch.GraphWidget({
-          title: 'Running tasks by node',
-          left: [ecsSearch('RunningTaskCount')],
-          width: 12,
-        }),
+        new cloudwatch.TextWidget({ markdown: `### ${region.region}`, width: 24, height: 1 }),
+      );
+      const search = (
+        namespace: string,
+        dimensions: string,
+        metricName: string,
+        filter: string,
+        statistic: string,
+      ) =>
+        new cloudwatch.MathExpression({
+          expression: `SEARCH('{${namespace},${dimensions}} MetricName="${metricName}" ${filter}', '${statistic}', 60)`,
+          label: '',
+          searchRegion: region.region,
+        });
+      const cluster = `ClusterName="${region.clusterName}"`;
+      this.facade.addWidget(
+        graph(`Tasks reporting by service (${region.region})`, [
+          search('AWS/ECS', 'ClusterName,ServiceName', 'CPUUtilization', cluster, 'SampleCount'),
+        ]),
       );
       this.facade.addWidget(
-        new cloudwatch.GraphWidget({
-          title: 'CPU utilisation by node',
-          left: [ecsSearch('CpuUtilized')],
-          width: 12,
-        }),
+        graph(`CPU % by service (${region.region})`, [
+          search('AWS/ECS', 'ClusterName,ServiceName', 'CPUUtilization', cluster, 'Average'),
+        ]),
       );
+      if (region.hasNodes && region.databaseInstanceId) {
+        const database = (metricName: string, label: string) =>
+          new cloudwatch.Metric({
+            namespace: 'AWS/RDS',
+            metricName,
+            dimensionsMap: { DBInstanceIdentifier: region.databaseInstanceId as string },
+            statistic: 'Average',
+            region: region.region,
+            label,
+          });
+        this.facade.addWidget(
+          graph(`Archive database (${region.region})`, [
+            database('CPUUtilization', 'CPU %'),
+            database('DatabaseConnections', 'connections'),
+          ]),
+        );
+      }
     }
+
     for (const lambdaFunction of props.functions ?? []) {
       this.facade.monitorLambdaFunction({ lambdaFunction });
     }
@@ -148,9 +169,6 @@ export class FleetDashboard extends Construct {
     }
     if (props.distribution) {
       this.facade.monitorCloudFrontDistribution({ distribution: props.distribution });
-    }
-    if (props.database) {
-      this.facade.monitorRdsInstance({ instance: props.database });
     }
     const dashboard = this.facade.createdDashboard();
     if (!dashboard)

@@ -42,7 +42,7 @@ export class MissingHandlersError extends Error {
 }
 
 export interface StorefleetFunctionProps {
-  /** Handler file, relative to the repository root (e.g. `lambdas/probe/handler.ts`) or absolute. */
+  /** Handler file, relative to the repository root (e.g. `lambdas/api/handler.ts`) or absolute. */
   entry: string;
   description: string;
   environment?: Record<string, string>;
@@ -73,6 +73,11 @@ export interface StorefleetFunctionProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   logRetention?: logs.RetentionDays;
+  /**
+   * Caps (and reserves) the function's concurrent runs.
+   * @default - unreserved
+   */
+  reservedConcurrentExecutions?: number;
 }
 
 /** A NodejsFunction with storefleet's runtime, architecture, bundling and log settings. */
@@ -96,6 +101,7 @@ export class StorefleetFunction extends NodejsFunction {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? DEFAULT_MEMORY_MIB,
       timeout: props.timeout ?? DEFAULT_TIMEOUT,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: props.environment,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -1,21 +1,26 @@
-// The control region's stack: its store nodes (if any), the registry, the watchers, the API, alarms and dashboard.
-import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+// The control region's stack: its store nodes (if any), the registry, the control plane's tables and functions, its watchers (one of them the controller), the API, alarms and the one dashboard.
+import { CfnOutput, type Duration } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import type { FleetConfig, ResolvedNode } from '../fleet/config.ts';
 import type { DeploymentTopology } from '../fleet/function-environment.ts';
+import { ControlPlane, type HandlerName } from './ControlPlane.ts';
 import { FleetAlarms } from './FleetAlarms.ts';
 import { FleetApi } from './FleetApi.ts';
 import { FleetDashboard } from './FleetDashboard.ts';
 import { FleetRegistry } from './FleetRegistry.ts';
-import { FleetWatch, type HandlerName, type InVpcProber } from './FleetWatch.ts';
+import { OfflineStack, type OfflineStackProps, tagComponent } from './OfflineStack.ts';
+import { RegionWatchers } from './RegionWatchers.ts';
+import { clusterName } from './resource-names.ts';
+import { PROJECT_ROOT } from './StorefleetFunction.ts';
 import { StoreNodeFleet } from './StoreNodeFleet.ts';
 
-export interface StorefleetStackProps extends StackProps {
+/** Deploy options every storefleet stack takes; each region's stack reads its own entries. */
+export interface StorefleetStackBaseProps extends OfflineStackProps {
   config: FleetConfig;
-  /** The control region; also this stack's region. */
-  region: string;
-  /** Every node of the fleet (resolveNodes()); those in `region` run in this stack. */
-  nodes: ResolvedNode[];
+  /** Where the control plane's tables and parameters live. */
+  controlRegion: string;
   topology: DeploymentTopology;
   /**
    * DNS suffix of the nodes' public names.
@@ -28,11 +33,16 @@ export interface StorefleetStackProps extends StackProps {
    */
   certificateArn?: string;
   /**
+   * Route 53 hosted zone of `domain`: the app writes one A record per node name.
+   * @default - no records
+   */
+  hostedZoneId?: string;
+  /**
    * @default - no subscription to the paging topic
    */
   alarmEmail?: string;
   /**
-   * Further nwaku flags for every node (see StoreNodeFleetProps.extraNodeEnvironment).
+   * Further nwaku flags for every node (see StoreNodeGroupProps.extraNodeEnvironment).
    * @default none
    */
   extraNodeEnvironment?: Record<string, string>;
@@ -44,17 +54,62 @@ export interface StorefleetStackProps extends StackProps {
    * @default 'docs/runbooks.md'
    */
   runbookBaseUrl?: string;
+}
+
+export interface StorefleetStackProps extends StorefleetStackBaseProps {
+  /** Every node of the fleet (resolveNodes()); those in `region` run in this stack. */
+  nodes: ResolvedNode[];
   /**
    * Handler files by function.
    * @default the files under lambdas/
    */
   entries?: Partial<Record<HandlerName, string>>;
+  /**
+   * The registry's own domain, with an ACM certificate in us-east-1 (CloudFront's region).
+   * @default - the cloudfront.net name only
+   */
+  registryDomain?: { name: string; certificateArn: string };
+  /**
+   * The registry replica CloudFront falls back to (RegistryReplicaStack).
+   * @default - no replica
+   */
+  registryReplica?: { bucketName: string; region: string };
 }
 
-export class StorefleetStack extends Stack {
+/** The nodes of this stack's region and their hosted zone, shared by both stack kinds. */
+export function regionNodes(
+  stack: OfflineStack,
+  props: StorefleetStackBaseProps,
+  nodes: ResolvedNode[],
+): StoreNodeFleet | undefined {
+  const local = nodes.filter((node) => node.region === props.region);
+  if (local.length === 0) return undefined;
+  const domain = props.domain ?? props.config.registry.domain;
+  const hostedZone =
+    props.hostedZoneId && domain
+      ? route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+          hostedZoneId: props.hostedZoneId,
+          zoneName: domain,
+        })
+      : undefined;
+  const fleet = new StoreNodeFleet(stack, 'Nodes', {
+    config: props.config,
+    nodes: local,
+    region: props.region,
+    domain,
+    certificateArn: props.certificateArn,
+    hostedZone,
+    extraNodeEnvironment: props.extraNodeEnvironment,
+  });
+  tagComponent(fleet, 'store-nodes');
+  return fleet;
+}
+
+export class StorefleetStack extends OfflineStack {
   readonly nodes: StoreNodeFleet | undefined;
   readonly registry: FleetRegistry;
-  readonly watch: FleetWatch;
+  readonly controlPlane: ControlPlane;
+  readonly watchers: RegionWatchers;
   readonly api: FleetApi;
   readonly alarms: FleetAlarms;
   readonly dashboard: FleetDashboard;
@@ -62,95 +117,125 @@ export class StorefleetStack extends Stack {
   constructor(scope: Construct, id: string, props: StorefleetStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const localNodes = props.nodes.filter((node) => node.region === props.region);
-    const localVantagePoints = config.vantagePoints.filter((vp) => vp.region === props.region);
-    const restProbers = localVantagePoints.filter((vp) => vp.reachesRest);
+    this.nodes = regionNodes(this, props, props.nodes);
 
-    if (localNodes.length > 0) {
-      this.nodes = new StoreNodeFleet(this, 'Nodes', {
-        config,
-        nodes: localNodes,
-        region: props.region,
-        domain: props.domain ?? config.registry.domain,
-        certificateArn: props.certificateArn,
-        extraNodeEnvironment: props.extraNodeEnvironment,
-        proberSubnets: restProbers.length > 0,
-      });
-    } else if (restProbers.length > 0) {
-      Annotations.of(this).addWarningV2(
-        'storefleet:restProberWithoutNodes',
-        `Vantage points ${restProbers.map((vp) => vp.id).join(', ')} reach REST, but no node runs in ${props.region}; they probe p2p only.`,
-      );
-    }
-    const inVpcProbers: Record<string, InVpcProber> = {};
-    if (this.nodes?.proberSubnetSelection) {
-      for (const vantagePoint of restProbers) {
-        inVpcProbers[vantagePoint.id] = {
-          vpc: this.nodes.vpc,
-          vpcSubnets: this.nodes.proberSubnetSelection,
-          probersSecurityGroup: this.nodes.probersSecurityGroup,
-        };
-      }
-    }
-
+    const hostedZone =
+      props.hostedZoneId && props.registryDomain
+        ? route53.HostedZone.fromHostedZoneAttributes(this, 'RegistryZone', {
+            hostedZoneId: props.hostedZoneId,
+            zoneName: props.domain ?? config.registry.domain ?? props.registryDomain.name,
+          })
+        : undefined;
     this.registry = new FleetRegistry(this, 'Registry', {
       fleet: config.fleet,
       registry: config.registry,
+      projectRoot: PROJECT_ROOT,
+      customDomain: props.registryDomain
+        ? {
+            name: props.registryDomain.name,
+            certificate: acm.Certificate.fromCertificateArn(
+              this,
+              'RegistryCertificate',
+              props.registryDomain.certificateArn,
+            ),
+          }
+        : undefined,
+      hostedZone,
+      replica: props.registryReplica,
     });
-    this.watch = new FleetWatch(this, 'Watch', {
+    tagComponent(this.registry, 'registry');
+    this.controlPlane = new ControlPlane(this, 'Control', {
       config,
       region: props.region,
       registry: this.registry,
       topology: props.topology,
-      inVpcProbers,
       entries: props.entries,
     });
+    tagComponent(this.controlPlane, 'control-plane');
+    this.watchers = new RegionWatchers(this, 'Watchers', {
+      config,
+      region: props.region,
+      controlRegion: props.controlRegion,
+      topology: props.topology,
+      nodes: this.nodes,
+      controller: {
+        registryBucketName: this.registry.bucket.bucketName,
+        registryBucketArn: this.registry.bucket.bucketArn,
+        signingGrant: this.registry.signingGrant,
+        signingKeyId: this.registry.signingKeyId,
+      },
+    });
+    tagComponent(this.watchers, 'watcher');
     this.api = new FleetApi(this, 'Api', {
       fleet: config.fleet,
       controlRegion: props.region,
-      probeResults: this.watch.probeResults,
-      nodeState: this.watch.nodeState,
-      configParameter: this.watch.configParameter,
-      deploymentParameter: this.watch.deploymentParameter,
-      stressFunction: this.watch.stress,
+      probeResults: this.controlPlane.probeResults,
+      nodeState: this.controlPlane.nodeState,
+      configParameter: this.controlPlane.configParameter,
+      deploymentParameter: this.controlPlane.deploymentParameter,
+      stressFunction: this.controlPlane.stress,
       registry: this.registry,
       entry: props.entries?.api,
     });
+    tagComponent(this.api, 'api');
+    const functions = [
+      { name: 'publisher', fn: this.controlPlane.publisher },
+      { name: 'completeness', fn: this.controlPlane.completeness },
+      { name: 'stress', fn: this.controlPlane.stress },
+      { name: 'api', fn: this.api.function },
+    ];
     this.alarms = new FleetAlarms(this, 'Alarms', {
       config,
-      services: (this.nodes?.nodes ?? []).map(({ node, service }) => ({
+      clusterName: this.watchers.clusterName,
+      nodeServices: (this.nodes?.nodes ?? []).map(({ node, service }) => ({
         nodeId: node.id,
         service,
       })),
-      controlPlane: true,
+      watcherServices: this.watchers.services,
+      controlPlane: {
+        functions: functions.map(({ name, fn }) => ({ name, fn, timeout: fn.timeout as Duration })),
+      },
       alarmEmail: props.alarmEmail,
       notifyEmail: props.notifyEmail,
       runbookBaseUrl: props.runbookBaseUrl,
     });
+    tagComponent(this.alarms, 'alarms');
     new CfnOutput(this, 'RegistryUrl', {
       description: 'fleets.json as clients fetch it',
-      value: `https://${this.registry.distribution.distributionDomainName}/fleets.json`,
+      value: `https://${props.registryDomain?.name ?? this.registry.distribution.distributionDomainName}/fleets.json`,
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: 'The fleet dashboard page (read-only API under /api/* of the same host)',
+      value: this.registry.dashboardUrl,
     });
     new CfnOutput(this, 'ApiUrl', {
       description:
         'The API: GET public through CloudFront under /api/*, mutations SigV4-signed here',
       value: this.api.functionUrl.url,
     });
+    const regions = [
+      ...new Set([
+        props.region,
+        ...props.topology.nodes.map((node) => node.region),
+        ...config.vantagePoints.map((vp) => vp.region),
+      ]),
+    ];
+    const nodeRegions = new Set(props.topology.nodes.map((node) => node.region));
     this.dashboard = new FleetDashboard(this, 'Dashboard', {
       fleet: config.fleet,
-      clusterNames: this.nodes ? [this.nodes.cluster.clusterName] : [],
-      functions: [
-        ...this.watch.probers.map((prober) => prober.function),
-        this.watch.controller,
-        this.watch.publisher,
-        this.watch.completeness,
-        this.watch.stress,
-        this.api.function,
-      ],
-      tables: [this.watch.probeResults, this.watch.nodeState],
+      regions: regions.map((region) => ({
+        region,
+        clusterName: clusterName(config.fleet),
+        hasNodes: nodeRegions.has(region),
+        databaseInstanceId: nodeRegions.has(region)
+          ? `storefleet-${config.fleet.replaceAll('.', '-')}-archive`
+          : undefined,
+      })),
+      functions: functions.map(({ fn }) => fn),
+      tables: [this.controlPlane.probeResults, this.controlPlane.nodeState],
       distribution: this.registry.distribution,
-      database: this.nodes?.database,
       alarms: [...this.alarms.alarms, this.alarms.page],
     });
+    tagComponent(this.dashboard, 'dashboard');
   }
 }

@@ -24,6 +24,10 @@ export const CONTEXT_KEYS = {
   runbookBaseUrl: 'runbookBaseUrl',
   lambdaEntryOverride: 'lambdaEntryOverride',
   nwakuEnvironment: 'nwakuEnvironment',
+  hostedZoneId: 'hostedZoneId',
+  registryDomain: 'registryDomain',
+  registryCertificateArn: 'registryCertificateArn',
+  registryReplicaRegion: 'registryReplicaRegion',
 } as const;
 
 /** Thrown for a context value that cannot be used; names the key, the value and what was expected. */
@@ -53,6 +57,14 @@ export interface DeployContext {
   nwakuEnvironment: Record<string, string>;
   /** One handler file for every function: lets the infrastructure synthesise before the handlers exist. */
   lambdaEntryOverride: string | undefined;
+  /** Route 53 hosted zone of `domain`: one A record per node name (and the registry's name). */
+  hostedZoneId: string | undefined;
+  /** The registry's own name, e.g. fleets.example.org; needs registryCertificateArn. */
+  registryDomain: string | undefined;
+  /** ACM certificate for registryDomain, in us-east-1 (CloudFront's certificates live there). */
+  registryCertificateArn: string | undefined;
+  /** Second region the registry bucket is replicated to; CloudFront falls back to it. */
+  registryReplicaRegion: string | undefined;
 }
 
 function optionalString(
@@ -126,6 +138,15 @@ export function readDeployContext(node: Node): DeployContext {
     }
     certificateArns = parsed as Record<string, string>;
   }
+  const registryDomainGiven = node.tryGetContext(CONTEXT_KEYS.registryDomain);
+  const registryCertificateGiven = node.tryGetContext(CONTEXT_KEYS.registryCertificateArn);
+  if (Boolean(registryDomainGiven) !== Boolean(registryCertificateGiven)) {
+    throw new DeployContextError(
+      registryDomainGiven ? CONTEXT_KEYS.registryCertificateArn : CONTEXT_KEYS.registryDomain,
+      registryDomainGiven ? registryCertificateGiven : registryDomainGiven,
+      'registryDomain and registryCertificateArn go together; expected both or neither',
+    );
+  }
   return {
     configPath: optionalString(node, CONTEXT_KEYS.config) ?? DEFAULT_CONFIG_PATH,
     account: optionalString(
@@ -161,6 +182,30 @@ export function readDeployContext(node: Node): DeployContext {
     ),
     runbookBaseUrl: optionalString(node, CONTEXT_KEYS.runbookBaseUrl),
     lambdaEntryOverride: optionalString(node, CONTEXT_KEYS.lambdaEntryOverride),
+    hostedZoneId: optionalString(
+      node,
+      CONTEXT_KEYS.hostedZoneId,
+      /^Z[A-Z0-9]{1,32}$/,
+      'expected a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ',
+    ),
+    registryDomain: optionalString(
+      node,
+      CONTEXT_KEYS.registryDomain,
+      /^[a-z0-9.-]+$/,
+      'expected a DNS name such as fleets.example.org',
+    ),
+    registryCertificateArn: optionalString(
+      node,
+      CONTEXT_KEYS.registryCertificateArn,
+      /^arn:aws:acm:us-east-1:\d{12}:certificate\/.+$/,
+      'expected an ACM certificate ARN in us-east-1 (CloudFront reads certificates only there)',
+    ),
+    registryReplicaRegion: optionalString(
+      node,
+      CONTEXT_KEYS.registryReplicaRegion,
+      new RegExp(`^(${AWS_REGIONS.join('|')})$`),
+      'expected an AWS region such as eu-west-1',
+    ),
     nwakuEnvironment: stringRecord(
       node,
       CONTEXT_KEYS.nwakuEnvironment,

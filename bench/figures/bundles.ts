@@ -55,7 +55,7 @@ interface BundleMeasurement {
 
 async function handlerEntries(): Promise<Record<string, string>> {
   // The list the CDK app deploys, so that a new function is measured without touching the bench.
-  const { HANDLER_ENTRIES } = await import('../../infra/FleetWatch.ts');
+  const { HANDLER_ENTRIES } = await import('../../infra/ControlPlane.ts');
   return { ...HANDLER_ENTRIES };
 }
 

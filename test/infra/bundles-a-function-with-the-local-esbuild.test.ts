@@ -80,7 +80,7 @@ describe('entries', () => {
       () => defineStorefleet(app, loadFleetConfigFile(EXAMPLE_CONFIG), readDeployContext(app.node)),
       (error: unknown) =>
         error instanceof MissingHandlersError &&
-        ['probe', 'completeness', 'stress', 'controller', 'publisher', 'api'].every((name) =>
+        ['completeness', 'stress', 'publisher', 'api'].every((name) =>
           error.message.includes(`${name}: lambdas/nowhere/handler.ts`),
         ),
     );

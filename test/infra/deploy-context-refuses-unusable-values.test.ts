@@ -78,4 +78,32 @@ describe('deploy context', () => {
         error.message.startsWith('config/does-not-exist.json is invalid'),
     );
   });
+
+  it('takes a registry domain only with its us-east-1 certificate, and a hosted zone id', () => {
+    const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
+    const context = contextOf({
+      registryDomain: 'fleets.example.org',
+      registryCertificateArn: arn,
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      registryReplicaRegion: 'eu-west-1',
+    });
+    assert.equal(context.registryDomain, 'fleets.example.org');
+    assert.equal(context.registryCertificateArn, arn);
+    assert.equal(context.hostedZoneId, 'Z0123456789ABCDEFGHIJ');
+    assert.equal(context.registryReplicaRegion, 'eu-west-1');
+    assert.throws(
+      () => contextOf({ registryDomain: 'fleets.example.org' }),
+      (error: unknown) =>
+        error instanceof DeployContextError && /registryCertificateArn/.test(error.message),
+    );
+    assert.throws(
+      () =>
+        contextOf({
+          registryDomain: 'fleets.example.org',
+          registryCertificateArn: 'arn:aws:acm:eu-central-1:123456789012:certificate/abc',
+        }),
+      (error: unknown) => error instanceof DeployContextError && /us-east-1/.test(error.message),
+    );
+    assert.throws(() => contextOf({ hostedZoneId: 'example.org' }), DeployContextError);
+  });
 });
