@@ -208,7 +208,8 @@ export function storeHashSource(
           pubsubTopic: options.pubsubTopic,
           contentTopics: [...options.contentTopics],
           timeStartNs: BigInt(Math.floor(window.startMs)) * 1_000_000n,
-          timeEndNs: BigInt(Math.floor(window.endMs)) * 1_000_000n,
+          // Windows are half-open and nwaku's end time is inclusive: stop one nanosecond short.
+          timeEndNs: BigInt(Math.floor(window.endMs)) * 1_000_000n - 1n,
           forward: true,
           pageSize,
           ...(cursor === undefined ? {} : { cursor }),

@@ -10,20 +10,8 @@ import { webSockets } from '@libp2p/websockets';
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { Uint8ArrayList } from 'uint8arraylist';
-import {
-  BadResponseError,
-  ConnectionLostError,
-  RateLimitedError,
-  StoreError,
-  WakuError,
-  WrongClusterError,
-} from '../errors.ts';
-import {
-  METADATA_PROTOCOL,
-  PING_PROTOCOL,
-  STORE_QUERY_PROTOCOL,
-  STORE_STATUS,
-} from '../protocols.ts';
+import { BadResponseError, ConnectionLostError, WakuError, WrongClusterError } from '../errors.ts';
+import { METADATA_PROTOCOL, PING_PROTOCOL, STORE_QUERY_PROTOCOL } from '../protocols.ts';
 import {
   decodeMetadata,
   encodeMetadata,
@@ -33,7 +21,7 @@ import {
   writeLengthPrefixed,
 } from '../wire.ts';
 import { raceDeadline, toWakuError } from './deadline.ts';
-import { decodeStoreResponse, encodeStoreQuery } from './store-codec.ts';
+import { checkStorePage, decodeStoreResponse, encodeStoreQuery } from './store-codec.ts';
 import type { StoreQuery, StoreQueryPage } from './store-types.ts';
 
 /** A full store page: 100 messages of up to 150 KiB (nwaku's max message size) plus framing. */
@@ -180,11 +168,27 @@ function isClosedStreamWrite(error: unknown): boolean {
   );
 }
 
-/** Answers a node's metadata request with our cluster and shards, as nwaku drops peers that do not. */
-async function answerMetadata(stream: Stream, reply: Uint8Array): Promise<void> {
+/**
+ * Answers a node's metadata request with our cluster and shards, as nwaku drops peers that do not,
+ * and remembers the cluster the node's request named: nwaku hangs up on a peer of another cluster
+ * right after asking, so that request may be all a prober ever hears of the node's cluster.
+ */
+async function answerMetadata(
+  stream: Stream,
+  reply: Uint8Array,
+  onRequest: (clusterId: number | undefined) => void,
+): Promise<void> {
   const signal = AbortSignal.timeout(CLOSE_GRACE_MS * 5);
   try {
-    await readLengthPrefixed(stream, { maxBytes: MAX_METADATA_REQUEST_BYTES, signal });
+    const request = await readLengthPrefixed(stream, {
+      maxBytes: MAX_METADATA_REQUEST_BYTES,
+      signal,
+    });
+    try {
+      onRequest(decodeMetadata(request).clusterId);
+    } catch {
+      // An undecodable request still gets our answer.
+    }
     await writeLengthPrefixed(stream, reply, { signal });
     await stream.close({ signal });
   } catch (error) {
@@ -264,8 +268,15 @@ class Libp2pProbeDialer implements ProbeDialer {
   /** Connections no longer handed out, to close when their last call ends. */
   readonly #retired = new Set<Connection>();
   readonly #metadataMessage: Uint8Array;
+  /** The cluster each connection's node named when it asked for our metadata. */
+  readonly #askedClusters: WeakMap<Connection, number>;
 
-  constructor(node: Libp2p, options: ProbeDialerOptions) {
+  constructor(
+    node: Libp2p,
+    options: ProbeDialerOptions,
+    askedClusters: WeakMap<Connection, number>,
+  ) {
+    this.#askedClusters = askedClusters;
     this.#node = node;
     this.#options = options;
     this.#metadataMessage = encodeMetadata(options);
@@ -509,11 +520,9 @@ class Libp2pProbeDialer implements ProbeDialer {
     const { signal } = options;
     return this.#run(address, 'metadata', METADATA_PROTOCOL, signal, () =>
       this.#withConnection(address, signal, false, async (connection) => {
-        const bytes = await this.#exchange(
-          connection,
-          METADATA_PROTOCOL,
-          signal,
-          async (stream) => {
+        let bytes: Uint8Array;
+        try {
+          bytes = await this.#exchange(connection, METADATA_PROTOCOL, signal, async (stream) => {
             await writeLengthPrefixed(stream, this.#metadataMessage, { signal });
             return readReply(stream, connection, {
               address,
@@ -521,8 +530,15 @@ class Libp2pProbeDialer implements ProbeDialer {
               maxBytes: MAX_METADATA_RESPONSE_BYTES,
               signal,
             });
-          },
-        );
+          });
+        } catch (error) {
+          // The node told us its cluster when it asked for ours, then hung up on us (nwaku does).
+          const asked = this.#askedClusters.get(connection);
+          if (asked !== undefined && asked !== this.#options.clusterId) {
+            throw new WrongClusterError(this.#options.clusterId, asked, address);
+          }
+          throw error;
+        }
         let reply: ReturnType<typeof decodeMetadata>;
         try {
           reply = decodeMetadata(bytes);
@@ -573,19 +589,7 @@ class Libp2pProbeDialer implements ProbeDialer {
           if (error instanceof BadResponseError) this.#retire(address, connection);
           throw error;
         }
-        if (page.requestId !== requestId && page.requestId !== '') {
-          throw new BadResponseError(
-            address,
-            `reply is for request "${page.requestId}", expected "${requestId}"`,
-          );
-        }
-        if (page.statusCode === STORE_STATUS.tooManyRequests) {
-          throw new RateLimitedError(address, page.statusCode);
-        }
-        if (page.statusCode !== STORE_STATUS.ok) {
-          throw new StoreError(address, page.statusCode, page.statusDesc);
-        }
-        return page;
+        return checkStorePage(page, requestId, address);
       }),
     );
   }
@@ -662,9 +666,14 @@ export async function createProbeDialer(options: ProbeDialerOptions): Promise<Pr
     services,
   });
   const metadataReply = encodeMetadata(options);
-  await node.handle(METADATA_PROTOCOL, (stream) => answerMetadata(stream, metadataReply), {
-    maxInboundStreams: MAX_STREAMS_PER_PROTOCOL,
-    runOnLimitedConnection: true,
-  });
-  return new Libp2pProbeDialer(node as unknown as Libp2p, options);
+  const askedClusters = new WeakMap<Connection, number>();
+  await node.handle(
+    METADATA_PROTOCOL,
+    (stream, connection) =>
+      answerMetadata(stream, metadataReply, (clusterId) => {
+        if (clusterId !== undefined) askedClusters.set(connection, clusterId);
+      }),
+    { maxInboundStreams: MAX_STREAMS_PER_PROTOCOL, runOnLimitedConnection: true },
+  );
+  return new Libp2pProbeDialer(node as unknown as Libp2p, options, askedClusters);
 }
