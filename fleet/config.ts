@@ -142,6 +142,19 @@ const ProbeSchema = z.strictObject({
     )
     .min(1)
     .max(10),
+  /**
+   * Pubsub topics (static shards) that freshness, completeness and the delivery probe measure,
+   * each on its own. Status does not autoshard: its traffic is on static shards of cluster 16.
+   * Default: every shard in `shards` (probedPubsubTopics).
+   */
+  pubsubTopics: z
+    .array(
+      z
+        .string()
+        .regex(/^\/waku\/2\/rs\/\d+\/\d+$/, 'expected a static shard /waku/2/rs/{cluster}/{shard}'),
+    )
+    .min(1)
+    .optional(),
   /** A reply larger than this is cut off as a bad response. */
   maxResponseBytes: z
     .number()
@@ -377,6 +390,17 @@ export const FleetConfigSchema = z
         });
       }
     }
+    config.probe.pubsubTopics?.forEach((topic, index) => {
+      const [cluster, shard] = topic.split('/').slice(4).map(Number);
+      if (cluster !== config.clusterId || !config.shards.includes(shard as number)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['probe', 'pubsubTopics', index],
+          message: `not a shard the fleet serves; expected one of: ${probedPubsubTopics({ ...config, probe: { ...config.probe, pubsubTopics: undefined } }).join(', ')}`,
+          params: { value: topic },
+        });
+      }
+    });
     const weights = Object.values(config.reputation.weights);
     if (weights.reduce((sum, weight) => sum + weight, 0) <= 0) {
       ctx.addIssue({
@@ -400,6 +424,16 @@ export type ProbeConfig = FleetConfig['probe'];
 
 function resolvePorts(defaults: NodePorts, own: Partial<NodePorts> | undefined): NodePorts {
   return { ...defaults, ...own };
+}
+
+/** The pubsub topics probes measure: `probe.pubsubTopics`, or every shard the fleet serves. */
+export function probedPubsubTopics(
+  config: Pick<FleetConfig, 'clusterId' | 'shards'> & { probe: Pick<ProbeConfig, 'pubsubTopics'> },
+): string[] {
+  return (
+    config.probe.pubsubTopics ??
+    config.shards.map((shard) => `/waku/2/rs/${config.clusterId}/${shard}`)
+  );
 }
 
 /** The vantage point that runs history completeness checks. */

@@ -38,6 +38,20 @@ export const ProbeResultSchema = z.strictObject({
   statusCode: z.number().int().optional(),
   /** Store probes: age of the newest message the node returned for the freshness window (null: none found). */
   newestMessageAgeMs: z.number().nonnegative().nullable().optional(),
+  /** Store probes: the same age per probed pubsub topic (shard), so that silent loss on one shard shows. */
+  shards: z
+    .array(
+      z.strictObject({
+        pubsubTopic: z.string().min(1),
+        newestMessageAgeMs: z.number().nonnegative().nullable(),
+      }),
+    )
+    .optional(),
+  /**
+   * Store probes: false when the node does not speak the store protocol (a boot node, as Status
+   * fleets list under `tcp/p2p/waku`). Such a probe is ok: the node is not a store node, not a failing one.
+   */
+  storeNode: z.literal(false).optional(),
   /** Metadata probes: the cluster id the node reported. */
   clusterId: z.number().int().optional(),
   /** Health probes: nwaku's nodeHealth, normalised to upper snake case. */

@@ -1,7 +1,7 @@
 // `storefleet probe | completeness | stress`: the measuring half from a terminal, with the same code the runtimes call.
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { type FleetConfig, FleetConfigSchema } from '../../fleet/config.ts';
+import { type FleetConfig, FleetConfigSchema, probedPubsubTopics } from '../../fleet/config.ts';
 import type { CompletenessResult, ProbeResult, ProbeRound } from '../../fleet/observations.ts';
 import { parseFleetsJson } from '../../fleet/registry/index.ts';
 import { loadFleetConfig } from '../../local/config-file.ts';
@@ -87,6 +87,8 @@ export interface ProbeSettings {
   clusterId: number;
   shards: number[];
   pubsubTopic: string;
+  /** What freshness probes: `probe.pubsubTopics`, else every shard (Status does not autoshard). */
+  pubsubTopics: string[];
   vantage: { id: string; reachesRest: boolean };
   probe: FleetConfig['probe'];
   completeness: FleetConfig['completeness'];
@@ -141,6 +143,7 @@ export async function resolveProbeSettings(options: SourceOptions): Promise<Prob
     shards,
     // Status's content topics share an application and version, so autosharding puts them on one shard.
     pubsubTopic: pubsubTopic(clusterId, autoshard(firstTopic, shards)),
+    pubsubTopics: probedPubsubTopics({ clusterId, shards, probe }),
     vantage,
     probe,
     completeness: config?.completeness ?? shape.completeness.parse(undefined),
@@ -197,6 +200,7 @@ export async function loadProbeTargets(source: string, fleet: string): Promise<P
 function describeProbe(result: ProbeResult | undefined): string {
   if (result === undefined) return '-';
   if (!result.ok) return `FAIL ${result.errorClass ?? 'unknown'}`;
+  if (result.storeNode === false) return 'not a store node';
   switch (result.kind) {
     case 'ping':
       return `${(result.latencyMs ?? 0).toFixed(1)} ms${result.freshDial ? ' (fresh)' : ''}`;
@@ -489,6 +493,7 @@ export function registerProbeCommands(program: Command): void {
           probe: settings.probe,
           clusterId: settings.clusterId,
           pubsubTopic: settings.pubsubTopic,
+          pubsubTopics: settings.pubsubTopics,
         },
       ),
     );
