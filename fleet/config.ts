@@ -249,6 +249,34 @@ const RegistrySchema = z.strictObject({
     kind: 'file',
     path: '.storefleet/registry-signing-key.pem',
   }),
+  /**
+   * The fleet's boot nodes (they run no store), by name: fleets.json passes them through under
+   * `tcp/p2p/waku/boot` and `enr/p2p/waku/boot`, and fleets-config.json lists them as
+   * `wakuNodes` and `discV5BootstrapNodes`. Readers of the split kinds need them.
+   */
+  bootNodes: z
+    .record(
+      z.string().regex(/^\S+$/, 'expected a node name such as boot-01.do-ams3.status.prod'),
+      z.strictObject({
+        tcp: z.string().regex(/^\/.+\/p2p\/[^/]+$/, 'expected a multiaddr ending in /p2p/PEER_ID'),
+        enr: z
+          .string()
+          .regex(/^enr:[A-Za-z0-9_-]+$/, 'expected an enr: record')
+          .optional(),
+      }),
+    )
+    .optional(),
+  /**
+   * Other fleets to publish in fleets.json as given (`{KIND: {NAME: ADDRESS}}` each), so that readers
+   * that expect several fleets (status-go's fleet update script wants status.prod, status.staging,
+   * waku.sandbox, waku.test and notify.prod) find every one. They are not probed or signed for.
+   */
+  passThroughFleets: z
+    .record(
+      z.string().regex(DNS_LABELS_PATTERN, 'expected a fleet name such as status.staging'),
+      z.record(z.string().min(1), z.record(z.string().min(1), z.string().min(1))),
+    )
+    .optional(),
 });
 
 const DefaultsSchema = z.strictObject({
@@ -401,6 +429,14 @@ export const FleetConfigSchema = z
         });
       }
     });
+    if (config.registry.passThroughFleets?.[config.fleet] !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['registry', 'passThroughFleets', config.fleet],
+        message: `is the fleet this config runs; expected only other fleets (${config.fleet} is built from the probes)`,
+        params: { value: config.fleet },
+      });
+    }
     const weights = Object.values(config.reputation.weights);
     if (weights.reduce((sum, weight) => sum + weight, 0) <= 0) {
       ctx.addIssue({

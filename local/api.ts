@@ -5,7 +5,16 @@ import { streamSSE } from 'hono/streaming';
 import * as z from 'zod';
 import { type StressTestRequest, stressRequestSchema } from '../control/stress-request.ts';
 import { describeIssues, type FleetConfig } from '../fleet/config.ts';
-import type { PublishedRegistry } from './file-publisher.ts';
+import {
+  CANDIDATES_FILE,
+  FLEETS_CONFIG_FILE,
+  FLEETS_CONFIG_SIGNATURE_FILE,
+} from '../fleet/registry/index.ts';
+import { etagOf, type PublishedRegistry } from './file-publisher.ts';
+
+/** Files every version carries beside fleets.json; before the first version they answer 503 like it. */
+const VERSION_FILES = new Set([FLEETS_CONFIG_FILE, FLEETS_CONFIG_SIGNATURE_FILE, CANDIDATES_FILE]);
+
 import type { FleetEvent, NodeSample } from './sqlite-state-store.ts';
 
 /** Keeps idle proxies and browsers from closing a quiet event stream. */
@@ -196,6 +205,23 @@ export function createApi(options: ApiOptions): Hono {
       'application/json',
     ),
   );
+
+  // The version's further files (fleets-config.json and its .sig, candidates.json), by name.
+  app.get('/:file{[A-Za-z0-9._-]+}', (c, next) => {
+    const name = c.req.param('file');
+    const file = control.registry()?.artifacts.files?.find((candidate) => candidate.name === name);
+    if (file === undefined && (control.registry() !== undefined || !VERSION_FILES.has(name))) {
+      return next();
+    }
+    return registryFile(
+      c,
+      () => ({
+        bytes: file?.bytes ?? new Uint8Array(0),
+        etag: etagOf(file?.bytes ?? new Uint8Array(0)),
+      }),
+      file?.contentType ?? 'application/json',
+    );
+  });
 
   app.get('/api/nodes', (c) => c.json(control.snapshot()));
 
