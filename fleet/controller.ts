@@ -12,6 +12,7 @@ import type { ControllerRoundInput, ControllerRoundResult } from './controller/r
 import type { FleetAction } from './failover/actions.ts';
 import { isDrainCandidate } from './failover/drain-requires-quorum.ts';
 import { advanceNode, carriedNodeState, type LifecycleRound } from './failover/node-lifecycle.ts';
+import { runtimeEvidence } from './failover/runtime-evidence.ts';
 import type { NodeState } from './state.ts';
 
 export { fleetReputations } from './controller/reputations.ts';
@@ -90,7 +91,7 @@ export function runControllerRound(input: ControllerRoundInput): ControllerRound
     const next = carriedNodeState(prev, evidence.reputation);
     nextStates[i] = next;
     advanceNode(lifecycle, nodeId, prev, next, evidence.verdict, taskState);
-    if (isDrainCandidate(next, failover)) {
+    if (isDrainCandidate(next, failover, runtimeEvidence(taskState) === 'down')) {
       candidates.push({
         index: i,
         nodeId,
