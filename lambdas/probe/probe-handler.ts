@@ -9,6 +9,7 @@ import {
 import { roundNumber, roundStartMs } from '../../control/rounds.ts';
 import {
   type FleetConfig,
+  probedPubsubTopics,
   type ResolvedNode,
   resolveNodes,
   type VantagePointConfig,
@@ -173,6 +174,7 @@ export function createProbeHandler(deps: ProbeHandlerDeps) {
           probe: config.probe,
           clusterId: config.clusterId,
           pubsubTopic: topic,
+          pubsubTopics: probedPubsubTopics(config),
         },
       );
       await deps.store.recordProbeRound(probeRound);
