@@ -178,6 +178,26 @@ const CompletenessSchema = z.strictObject({
   retries: z.number().int().min(0).max(5).default(2),
 });
 
+const DeliverySchema = z.strictObject({
+  /** Publish one probe message every N probe rounds (sonda publishes one per round). */
+  everyRounds: z.number().int().min(1).default(12),
+  /** Every store node must return the probe message by hash within this long. */
+  deadlineSeconds: positiveSeconds.default(10),
+  contentTopic: z
+    .string()
+    .regex(/^\/[^/]+\/[^/]+\/[^/]+\/[^/]+$/, 'expected /app/version/name/encoding')
+    .default('/storefleet/1/delivery/proto'),
+  /** How the probe message is published: nwaku's REST relay endpoint (needs REST) or lightpush. */
+  transport: z.enum(['rest-relay', 'lightpush']).default('rest-relay'),
+});
+
+const HistorySchema = z.strictObject({
+  /** How far back every node's history must reach, in days (Status users miss communities past 30). */
+  promisedDays: z.number().positive(),
+  /** A node whose oldest message is younger than this share of the promise raises HistoryTooShort. */
+  toleranceFraction: fraction.default(0.9),
+});
+
 const StressSchema = z.strictObject({
   intervalSeconds: positiveSeconds.optional(),
   maxRatePerSecond: z.number().int().positive().default(2000),
@@ -303,6 +323,10 @@ export const FleetConfigSchema = z
     vantagePoints: z.array(VantagePointSchema).min(1),
     probe: ProbeSchema,
     completeness: CompletenessSchema.default(CompletenessSchema.parse({})),
+    /** The delivery probe (publish, then check every node stores it); off when absent. */
+    delivery: DeliverySchema.optional(),
+    /** The retention horizon every node must keep; unchecked when absent. */
+    history: HistorySchema.optional(),
     stress: StressSchema.default(StressSchema.parse({})),
     reputation: ReputationSchema.default(ReputationSchema.parse({})),
     failover: FailoverSchema.default(FailoverSchema.parse({})),
@@ -429,6 +453,18 @@ export const FleetConfigSchema = z
         });
       }
     });
+    if (
+      config.delivery !== undefined &&
+      config.delivery.deadlineSeconds * 1000 >
+        config.delivery.everyRounds * config.probe.intervalSeconds * 1000
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['delivery', 'deadlineSeconds'],
+        message: `longer than delivery.everyRounds x probe.intervalSeconds (${config.delivery.everyRounds * config.probe.intervalSeconds} s); expected a probe to end before the next starts`,
+        params: { value: config.delivery.deadlineSeconds },
+      });
+    }
     if (config.registry.passThroughFleets?.[config.fleet] !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -457,6 +493,8 @@ export type ReputationConfig = FleetConfig['reputation'];
 export type FailoverConfig = FleetConfig['failover'];
 export type RegistryConfig = FleetConfig['registry'];
 export type ProbeConfig = FleetConfig['probe'];
+export type DeliveryConfig = NonNullable<FleetConfig['delivery']>;
+export type HistoryConfig = NonNullable<FleetConfig['history']>;
 
 function resolvePorts(defaults: NodePorts, own: Partial<NodePorts> | undefined): NodePorts {
   return { ...defaults, ...own };

@@ -88,6 +88,43 @@ export const CompletenessResultSchema = z.strictObject({
 });
 export type CompletenessResult = z.infer<typeof CompletenessResultSchema>;
 
+/**
+ * One store node's answer to a delivery probe (sonda's question): a probe message was published
+ * through one node; did this node return it by hash within the deadline?
+ */
+export const DeliveryResultSchema = z.strictObject({
+  nodeId: z.string().min(1),
+  vantageId: z.string().min(1),
+  /** When the probe message was published, milliseconds since the epoch. */
+  publishedAtMs: z.number().int().nonnegative(),
+  /** 0x-hex RFC 14 hash of the probe message. */
+  messageHash: z.string().regex(/^0x[0-9a-f]{64}$/),
+  pubsubTopic: z.string().min(1),
+  /** The node the message was published through, and how (REST relay or lightpush). */
+  publishedVia: z.strictObject({
+    nodeId: z.string().min(1),
+    transport: z.enum(['rest-relay', 'lightpush']),
+  }),
+  stored: z.boolean(),
+  /** Publish to first answer that holds it; null when the node never did within the deadline. */
+  delayMs: z.number().nonnegative().nullable(),
+  /** Why the node could not be asked (every attempt failed), when it could not. */
+  errorClass: ProbeErrorClassSchema.optional(),
+});
+export type DeliveryResult = z.infer<typeof DeliveryResultSchema>;
+
+/** How far back one node's history reaches: the age of the oldest message it returns. */
+export const RetentionResultSchema = z.strictObject({
+  nodeId: z.string().min(1),
+  vantageId: z.string().min(1),
+  atMs: z.number().int().nonnegative(),
+  /** Age of the oldest message over the probed pubsub topics; null when it returned none. */
+  oldestMessageAgeMs: z.number().nonnegative().nullable(),
+  /** Why the node could not be asked, when it could not. */
+  errorClass: ProbeErrorClassSchema.optional(),
+});
+export type RetentionResult = z.infer<typeof RetentionResultSchema>;
+
 /** The outcome of one stress test against one node. */
 export const StressSummarySchema = z.strictObject({
   nodeId: z.string().min(1),
