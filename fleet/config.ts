@@ -171,8 +171,11 @@ const CompletenessSchema = z.strictObject({
   vantageId: z.string().optional(),
   intervalSeconds: positiveSeconds.default(300),
   windowSeconds: positiveSeconds.default(120),
-  /** The window ends this long ago, so that relay has settled on every node. */
-  lagSeconds: positiveSeconds.default(180),
+  /**
+   * The window ends this long ago, so that relay has settled on every node (storenode-messages-counter:
+   * 2-minute windows, 5 minutes behind).
+   */
+  lagSeconds: positiveSeconds.default(300),
   pageSize: z.number().int().min(1).max(100).default(100),
   hashBatchSize: z.number().int().min(1).max(100).default(25),
   retries: z.number().int().min(0).max(5).default(2),

@@ -85,6 +85,13 @@ export const CompletenessResultSchema = z.strictObject({
   unknownCount: z.number().int().nonnegative(),
   /** heldCount / unionCount over the hashes that are known; null when the node did not answer at all. */
   completeness: z.number().min(0).max(1).nullable(),
+  /** The pubsub topics (whole, every content topic) the window covered. */
+  pubsubTopics: z.array(z.string().min(1)).optional(),
+  /**
+   * The 0x-hex hashes confirmed absent, so an operator can ask which messages this node lacks
+   * (at most MAX_MISSING_HASHES_RECORDED; missingCount is the full count).
+   */
+  missingHashes: z.array(z.string().regex(/^0x[0-9a-f]+$/)).optional(),
 });
 export type CompletenessResult = z.infer<typeof CompletenessResultSchema>;
 

@@ -15,6 +15,7 @@ import { etagOf, type PublishedRegistry } from './file-publisher.ts';
 /** Files every version carries beside fleets.json; before the first version they answer 503 like it. */
 const VERSION_FILES = new Set([FLEETS_CONFIG_FILE, FLEETS_CONFIG_SIGNATURE_FILE, CANDIDATES_FILE]);
 
+import type { CompletenessResult } from '../fleet/observations.ts';
 import type { FleetEvent, NodeSample } from './sqlite-state-store.ts';
 
 /** Keeps idle proxies and browsers from closing a quiet event stream. */
@@ -71,6 +72,8 @@ export type LiveUpdate =
 export interface FleetControl {
   snapshot(): FleetSnapshot;
   nodeHistory(nodeId: string, limit: number): NodeSample[];
+  /** The node's latest completeness windows, each with the hashes it was confirmed to lack. */
+  missingMessages?(nodeId: string): CompletenessResult[];
   recentEvents(limit: number): FleetEvent[];
   registry(): PublishedRegistry | undefined;
   drainNode(nodeId: string): Promise<void>;
@@ -236,6 +239,23 @@ export function createApi(options: ApiOptions): Hono {
       : DEFAULT_HISTORY_POINTS;
     const node = control.snapshot().nodes.find((candidate) => candidate.id === nodeId);
     return c.json({ node, history: control.nodeHistory(nodeId, limit) });
+  });
+
+  // Which messages node X lacks, per completeness window (storenode-messages-counter's question).
+  app.get('/api/nodes/:id/missing', (c) => {
+    const nodeId = c.req.param('id');
+    if (!knownNodes.has(nodeId)) return c.json({ error: `no node "${nodeId}" in this fleet` }, 404);
+    const windows = (control.missingMessages?.(nodeId) ?? []).map((result) => ({
+      vantageId: result.vantageId,
+      windowStart: new Date(result.windowStartMs).toISOString(),
+      windowEnd: new Date(result.windowEndMs).toISOString(),
+      pubsubTopics: result.pubsubTopics ?? [],
+      unionCount: result.unionCount,
+      missingCount: result.missingCount,
+      unknownCount: result.unknownCount,
+      missingHashes: result.missingHashes ?? [],
+    }));
+    return c.json({ nodeId, windows });
   });
 
   app.get('/api/log', (c) => c.json({ events: control.recentEvents(200) }));
