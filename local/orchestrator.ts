@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type ControllerRoundOutcome, FleetController } from '../control/controller-round.ts';
-import { registryListing } from '../control/listing.ts';
+import { fleetView } from '../control/fleet-view.ts';
 import {
   drainByOperator,
   OperatorDrainRefusedError,
@@ -59,6 +59,7 @@ import {
   type RoundObservation,
   summarizeRounds,
 } from './fleet-snapshot.ts';
+import { JsonLinesLog, LOOP_LOG_FILE } from './loop-log.ts';
 import { type NodeLaunch, type NodePortAssignment, ProcessRuntime } from './process-runtime.ts';
 import { RuntimeAlarms } from './runtime-alarms.ts';
 import { SqliteStateStore } from './sqlite-state-store.ts';
@@ -124,6 +125,7 @@ export class Orchestrator implements FleetControl {
   readonly #completeness: CompletenessLoop;
   readonly #controller: FleetController;
   #probers: LocalVantageProber[] = [];
+  #loopLog: JsonLinesLog | undefined;
   #loop: WatchLoop | undefined;
   #unwatchCrashes: (() => void) | undefined;
   #traffic: TrafficGenerator | undefined;
@@ -223,7 +225,7 @@ export class Orchestrator implements FleetControl {
     const alarms = new RuntimeAlarms({ config, events, print: log });
     const metrics = new LatestMetrics(clock);
     const drains = sqliteOperatorDrains(store);
-    const structuredLog = { info: () => {}, warn: () => {} };
+    const structuredLog = new JsonLinesLog(join(dataDir, LOOP_LOG_FILE), clock);
     const publication = new RegistryPublication(config, {
       directory: processNodeDirectory(runtime),
       drains,
@@ -259,6 +261,7 @@ export class Orchestrator implements FleetControl {
       drains,
     });
     onClaimed = (action) => orchestrator.#recordAction(action);
+    orchestrator.#loopLog = structuredLog;
     try {
       await orchestrator.#startParts();
     } catch (error) {
@@ -346,7 +349,11 @@ export class Orchestrator implements FleetControl {
   #startLoop(): void {
     const clock = timerClock(this.#clock);
     const round = watchRound({
-      vantages: this.#probers.map((prober) => ({ prober, recorder: this.#store })),
+      vantages: this.#probers.map((prober) => ({
+        prober,
+        recorder: this.#store,
+        ...(this.#loopLog ? { log: this.#loopLog } : {}),
+      })),
       controller: this.#controller,
       reportDeadlineMs: this.config.probe.roundDeadlineMs + REPORT_SETTLE_MS,
       clock,
@@ -475,7 +482,7 @@ export class Orchestrator implements FleetControl {
   }
 
   #listedNodeIds(): string[] {
-    return registryListing(this.config, this.state, this.#drains.drainedNow());
+    return fleetView(this.config, this.state, this.#drains.drainedNow()).listedNodeIds;
   }
 
   #buildSnapshot(): FleetSnapshot {

@@ -1,8 +1,12 @@
 // Alarms locally: the controller's alarm actions on the console and in the event log, and the two the runtime raises itself (TasksBelowDesired, RegistryStale).
 import type { PublicationOutcome } from '../control/publication.ts';
 import { ALARMS, type AlarmDefinition } from '../fleet/alarms.ts';
+
+const ALARM_BY_NAME = new Map<string, AlarmDefinition>(
+  Object.values(ALARMS).map((alarm) => [alarm.name, alarm]),
+);
+
 import type { FleetConfig } from '../fleet/config.ts';
-import { alarmDefinition } from '../fleet/failover/actions.ts';
 import type { AlarmSink, TaskState } from '../fleet/ports.ts';
 import type { EventLog } from './event-log.ts';
 
@@ -35,7 +39,17 @@ export class RuntimeAlarms {
 
   /** Where the controller's alarm actions go. */
   readonly sink: AlarmSink = {
-    raise: (action) => this.raise(alarmDefinition(action.alarm), action.subject, action.reason),
+    raise: (action) =>
+      this.raise(
+        ALARM_BY_NAME.get(action.alarm) ?? {
+          name: action.alarm,
+          severity: action.severity,
+          summary: action.reason,
+          runbook: action.runbook,
+        },
+        action.subject,
+        action.reason,
+      ),
     clear: (action) => {
       this.#events.record(
         'alarm',

@@ -1,4 +1,5 @@
-// The layering rules of STYLE.md, checked on the source: fleet/ stays pure, control/ works through its ports, infra/ holds no runtime logic, the two runtimes stay apart.
+// The layering rules of the README's Layout section, checked on the source: fleet/ stays pure, control/ works through its ports,
+// infra/ holds no runtime logic, and the two runtimes stay apart and leave every decision and publish policy to control/.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -130,5 +131,121 @@ describe('lambdas/ and local/ are two runtimes of the same control step', () => 
     assert.ok(
       sourceFiles('local').some((file) => importsOf(file).some((spec) => spec.startsWith('./'))),
     );
+  });
+});
+
+/** A named import and whether it is a value (a type-only import carries no policy). */
+interface NamedImport {
+  spec: string;
+  name: string;
+  typeOnly: boolean;
+}
+
+function namedImportsOf(text: string): NamedImport[] {
+  const found: NamedImport[] = [];
+  for (const match of text.matchAll(
+    /^\s*(import|export)\s+(type\s+)?\{([^}]*)\}\s*from\s+['"]([^'"]+)['"]/gm,
+  )) {
+    const statementIsType = match[2] !== undefined;
+    for (const part of (match[3] as string).split(',')) {
+      const words = part.trim().split(/\s+/);
+      if (words[0] === '') continue;
+      const typeOnly = statementIsType || words[0] === 'type';
+      const name = (words[0] === 'type' ? words[1] : words[0]) as string;
+      found.push({ spec: match[4] as string, name, typeOnly });
+    }
+  }
+  for (const match of text.matchAll(
+    /^\s*import\s+(type\s+)?\*\s+as\s+\w+\s+from\s+['"]([^'"]+)['"]/gm,
+  )) {
+    found.push({ spec: match[2] as string, name: '*', typeOnly: match[1] !== undefined });
+  }
+  return found;
+}
+
+/**
+ * The control step's parts: a runtime that imports one of these is stitching the step together
+ * itself. It should run the loop instead (FleetController, RegistryPublication, watchRound,
+ * WatchLoop, fleetView, drainByOperator from control/).
+ */
+const STEP_PARTS = new Set([
+  'runControllerRound',
+  'decideRound',
+  'performActions',
+  'buildRegistryArtifacts',
+  'listedNodesOf',
+  'registryListing',
+  'republishAfterMs',
+  'assertPublishable',
+  'assertArtifactsPublishable',
+]);
+
+/**
+ * The RegistryPublisher contract (fleet/ports.ts) makes a publisher refuse an unsafe version
+ * itself, so the adapters that write the bytes may call the publish guard as a last defence.
+ */
+const PUBLISHER_ADAPTERS = new Set([
+  'local/file-publisher.ts',
+  'lambdas/adapters/S3RegistryPublisher.ts',
+]);
+const PUBLISH_GUARD = new Set(['assertPublishable', 'assertArtifactsPublishable']);
+
+/** fleet/ modules that hold decision policy: the controller's round and the failover rules. */
+function isDecisionModule(target: string): boolean {
+  if (target === 'fleet/controller.ts' || target.startsWith('fleet/controller/')) return true;
+  return target.startsWith('fleet/failover/') && target !== 'fleet/failover/actions.ts';
+}
+
+function policyImportsOf(file: string, text: string): string[] {
+  const offenders: string[] = [];
+  for (const { spec, name, typeOnly } of namedImportsOf(text)) {
+    if (typeOnly || !spec.startsWith('.')) continue;
+    const target = join(file, '..', spec);
+    const guardInAdapter = PUBLISHER_ADAPTERS.has(file) && PUBLISH_GUARD.has(name);
+    if (STEP_PARTS.has(name) && !guardInAdapter)
+      offenders.push(`${file} imports ${name} from ${spec}`);
+    else if (isDecisionModule(target)) offenders.push(`${file} imports ${name} from ${spec}`);
+  }
+  return offenders;
+}
+
+function runtimePolicyImports(folder: 'local' | 'lambdas'): string[] {
+  return sourceFiles(folder).flatMap((file) =>
+    policyImportsOf(file, readFileSync(join(ROOT, file), 'utf8')),
+  );
+}
+
+describe('lambdas/ and local/ hold no decision or publish policy: they run the loop from control/', () => {
+  it('local/ imports no part of the control step and no failover rule', () => {
+    assert.deepEqual(runtimePolicyImports('local'), []);
+  });
+
+  it('lambdas/ imports no part of the control step and no failover rule', () => {
+    assert.deepEqual(runtimePolicyImports('lambdas'), []);
+  });
+
+  it('the check itself catches a runtime stitching the step together, and lets ports and types through', () => {
+    const stitched = [
+      "import { type DecisionStore, decideRound } from '../../control/decide-round.ts';",
+      "import { fleetReputations } from '../../fleet/controller.ts';",
+      "import { assertArtifactsPublishable, type RegistrySigner } from '../../fleet/registry/index.ts';",
+      "import { isDrainCandidate } from '../../fleet/failover/drain-requires-quorum.ts';",
+    ].join('\n');
+    assert.deepEqual(policyImportsOf('lambdas/controller/controller-handler.ts', stitched), [
+      'lambdas/controller/controller-handler.ts imports decideRound from ../../control/decide-round.ts',
+      'lambdas/controller/controller-handler.ts imports fleetReputations from ../../fleet/controller.ts',
+      'lambdas/controller/controller-handler.ts imports assertArtifactsPublishable from ../../fleet/registry/index.ts',
+      'lambdas/controller/controller-handler.ts imports isDrainCandidate from ../../fleet/failover/drain-requires-quorum.ts',
+    ]);
+    const wiring = [
+      "import { FleetController } from '../control/controller-round.ts';",
+      "import type { FleetAction } from '../fleet/controller.ts';",
+      "import { type RaiseAlarmAction, alarmInstanceId } from '../fleet/failover/actions.ts';",
+      "import { assertPublishable, parseFleetsJsonBytes } from '../fleet/registry/index.ts';",
+    ].join('\n');
+    assert.deepEqual(policyImportsOf('local/orchestrator.ts', wiring), [
+      'local/orchestrator.ts imports assertPublishable from ../fleet/registry/index.ts',
+    ]);
+    assert.deepEqual(policyImportsOf('local/file-publisher.ts', wiring), []);
   });
 });

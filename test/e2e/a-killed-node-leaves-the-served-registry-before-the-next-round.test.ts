@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { METRICS } from '../../fleet/metrics.ts';
 import { Orchestrator } from '../../local/orchestrator.ts';
 import { fastFleetConfig, RegistryWatcher, waitFor, waitForSettledFleet } from './fleet-harness.ts';
 
@@ -18,12 +19,35 @@ const GONE_BOUND_MS = 5000;
 const POLL_MS = 50;
 
 const base = fastFleetConfig(6);
-const config = { ...base, probe: { ...base.probe, intervalSeconds: PROBE_INTERVAL_MS / 1000 } };
+/**
+ * Long timeouts: on loopback only an overloaded machine makes a live node miss one, and a round in
+ * which every prober times out is a blind round that decides nothing. The killed node is refused
+ * at once whatever the timeouts.
+ */
+const TIMEOUT_MS = 2500;
+const config = {
+  ...base,
+  probe: {
+    ...base.probe,
+    intervalSeconds: PROBE_INTERVAL_MS / 1000,
+    pingTimeoutMs: TIMEOUT_MS,
+    metadataTimeoutMs: TIMEOUT_MS,
+    storeTimeoutMs: TIMEOUT_MS,
+    healthTimeoutMs: TIMEOUT_MS,
+    roundDeadlineMs: TIMEOUT_MS + 500,
+  },
+};
 const ids = config.nodes.map((node) => node.id);
 let fleet: Orchestrator;
 let watcher: RegistryWatcher;
 let dataDir: string;
 const consoleLines: string[] = [];
+const metricMismatches: string[] = [];
+let metricRounds = 0;
+
+function metric(name: string): number | undefined {
+  return fleet.metrics.latest().get(name)?.value;
+}
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'storefleet-e2e-crash-'));
@@ -35,6 +59,16 @@ beforeAll(async () => {
     completenessIntervalMs: 60_000,
     trafficRatePerSecond: 5,
     log: (line) => consoleLines.push(line),
+  });
+  fleet.subscribe((update) => {
+    if (update.type !== 'snapshot') return;
+    metricRounds += 1;
+    const listed = metric(METRICS.listedNodes);
+    if (listed !== update.snapshot.listedNodeIds.length) {
+      metricMismatches.push(
+        `round ${update.snapshot.round}: metric ${listed}, dashboard ${update.snapshot.listedNodeIds.length}`,
+      );
+    }
   });
   watcher = new RegistryWatcher(fleet.url, config.fleet);
   watcher.start(POLL_MS);
@@ -58,6 +92,14 @@ describe('a node process killed with SIGKILL', () => {
     const goneMs: number[] = [];
     // Three kills leave three of six listed: failover.minHealthy (3) is never in the way.
     for (const nodeId of ids.slice(0, 3)) {
+      // One crash at a time: the previous replacement up and a clean round, so that a starting
+      // node's CPU burst on a shared machine does not read as a blind prober in the crash round.
+      await waitFor(
+        'every node task running',
+        () => fleet.snapshot().nodes.every((node) => node.taskState === 'running'),
+        60_000,
+      );
+      await waitForSettledFleet(fleet, 1, 60_000);
       const roundAtKill = fleet.round;
       const killedAt = performance.now();
       await fleet.chaos({ action: 'kill', nodeId });
@@ -77,6 +119,11 @@ describe('a node process killed with SIGKILL', () => {
     );
     for (const ms of goneMs) assert.ok(ms < GONE_BOUND_MS, `gone after ${ms.toFixed(0)} ms`);
     assert.deepEqual(watcher.problems, []);
+    // The loop's fleet-level metrics follow the rounds: as many listed as the dashboard shows.
+    assert.ok(metricRounds > 0);
+    assert.deepEqual(metricMismatches, []);
+    assert.equal(metric(METRICS.reportingVantagePoints), config.vantagePoints.length);
+    assert.ok((metric(METRICS.roundDurationMs) ?? 0) > 0);
     assert.ok(
       watcher.versions.every((version) => version.listed.length >= config.failover.minHealthy),
     );

@@ -74,6 +74,17 @@ describe('the dashboard in a browser', {
       BROWSER_TIMEOUT_MS,
     );
     await page.locator('#live.on').waitFor({ timeout: BROWSER_TIMEOUT_MS });
+    // Every vantage point reported the latest decided round: the API names them and the page shows them.
+    const vantageIds = config.vantagePoints.map((vantage) => vantage.id).sort();
+    const nodesApi = (await (await fetch(`${fleet.url}/api/nodes`)).json()) as {
+      reportingVantageIds: string[];
+    };
+    assert.deepEqual(nodesApi.reportingVantageIds, vantageIds);
+    await waitFor(
+      'the reporting vantage points on the page',
+      async () => (await page.locator('#reporting').textContent()) === vantageIds.join(' '),
+      BROWSER_TIMEOUT_MS,
+    );
     // Act
     await fleet.chaos({ action: 'kill', nodeId: victim });
     // Assess: the page changes by itself (server-sent events), no reload.
