@@ -3,8 +3,13 @@ import type { FleetConfig } from '../fleet/config.ts';
 import { fleetReputations } from '../fleet/controller.ts';
 import type { RegistryArtifacts } from '../fleet/ports.ts';
 import {
+  buildCandidatesJson,
+  buildFleetsConfig,
   buildFleetsJson,
   buildRegistryJson,
+  CANDIDATES_FILE,
+  FLEETS_CONFIG_FILE,
+  FLEETS_CONFIG_SIGNATURE_FILE,
   type ListedNode,
   type RegistryNodeEntry,
   type RegistryProbeSummary,
@@ -12,6 +17,10 @@ import {
 } from '../fleet/registry/index.ts';
 import type { FleetState } from '../fleet/state.ts';
 import type { NodeMultiaddrs } from './node-addresses.ts';
+
+const JSON_CONTENT_TYPE = 'application/json';
+/** As fleets.json.sig: base64 of the DER signature of the exact bytes, and a newline. */
+const SIGNATURE_CONTENT_TYPE = 'text/plain; charset=utf-8';
 
 export interface BuildRegistryArtifactsInput {
   config: FleetConfig;
@@ -27,6 +36,8 @@ export interface BuildRegistryArtifactsInput {
   /** One line per node on why it is where it is (e.g. `drained by an operator`). */
   reasons?: ReadonlyMap<string, string>;
   lastProbes?: ReadonlyMap<string, RegistryProbeSummary>;
+  /** The probe round the reputations are from, stamped on candidates.json. */
+  round?: number;
 }
 
 export interface BuiltRegistryArtifacts {
@@ -55,6 +66,14 @@ export async function buildRegistryArtifacts(
     nowMs: input.nowMs,
     expiresAfterSeconds: registry.expiresAfterSeconds,
     nodes: listedNodes,
+    bootNodes: registry.bootNodes,
+    otherFleets: registry.passThroughFleets,
+  });
+  const fleetsConfig = buildFleetsConfig({
+    fleet: config.fleet,
+    clusterId: config.clusterId,
+    nodes: listedNodes,
+    bootNodes: registry.bootNodes,
   });
   const listedIds = new Set(listedNodes.map((node) => node.id));
   const reputations = new Map(fleetReputations(config, state).map((rep) => [rep.nodeId, rep]));
@@ -92,6 +111,28 @@ export async function buildRegistryArtifacts(
     expiresAfterSeconds: registry.expiresAfterSeconds,
     nodes: entries,
   });
+  const candidates = buildCandidatesJson({
+    fleet: config.fleet,
+    hostname: registry.hostname,
+    sequence: input.sequence,
+    round: input.round,
+    nowMs: input.nowMs,
+    candidates: listedNodes.map((node) => {
+      const rep = reputations.get(node.id);
+      return {
+        node,
+        score: rep?.composite ?? null,
+        components: {
+          availability: rep?.availability ?? null,
+          latency: rep?.latency ?? null,
+          freshness: rep?.freshness ?? null,
+          completeness: rep?.completeness ?? null,
+          stress: rep?.stress ?? null,
+        },
+      };
+    }),
+  });
+  const fleetsConfigSignature = await input.signer.sign(fleetsConfig.bytes);
   return {
     artifacts: {
       sequence: input.sequence,
@@ -100,6 +141,17 @@ export async function buildRegistryArtifacts(
       registryJson: registryJson.bytes,
       publicKeyPem: await input.signer.publicKeyPem(),
       cacheMaxAgeSeconds: registry.cacheMaxAgeSeconds,
+      files: [
+        { name: FLEETS_CONFIG_FILE, bytes: fleetsConfig.bytes, contentType: JSON_CONTENT_TYPE },
+        {
+          name: FLEETS_CONFIG_SIGNATURE_FILE,
+          bytes: new TextEncoder().encode(
+            `${Buffer.from(fleetsConfigSignature).toString('base64')}\n`,
+          ),
+          contentType: SIGNATURE_CONTENT_TYPE,
+        },
+        { name: CANDIDATES_FILE, bytes: candidates.bytes, contentType: JSON_CONTENT_TYPE },
+      ],
     },
     listedNodes,
   };

@@ -86,6 +86,16 @@ export const ALARMS = {
     'warning',
     "A node's archive lacks messages that the rest of the fleet holds.",
   ),
+  messagesNotStored: alarm(
+    'MessagesNotStored',
+    'warning',
+    'A delivery probe message published through one node was not returned by hash by every store node within delivery.deadlineSeconds.',
+  ),
+  historyTooShort: alarm(
+    'HistoryTooShort',
+    'warning',
+    "A node's oldest message is younger than the history the fleet promises (history.promisedDays): clients miss older messages from it.",
+  ),
 } as const satisfies Record<string, AlarmDefinition>;
 
 export type AlarmKey = keyof typeof ALARMS;

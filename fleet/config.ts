@@ -144,6 +144,19 @@ const ProbeSchema = z.strictObject({
     )
     .min(1)
     .max(10),
+  /**
+   * Pubsub topics (static shards) that freshness, completeness and the delivery probe measure,
+   * each on its own. Status does not autoshard: its traffic is on static shards of cluster 16.
+   * Default: every shard in `shards` (probedPubsubTopics).
+   */
+  pubsubTopics: z
+    .array(
+      z
+        .string()
+        .regex(/^\/waku\/2\/rs\/\d+\/\d+$/, 'expected a static shard /waku/2/rs/{cluster}/{shard}'),
+    )
+    .min(1)
+    .optional(),
   /** A reply larger than this is cut off as a bad response. */
   maxResponseBytes: z
     .number()
@@ -160,11 +173,34 @@ const CompletenessSchema = z.strictObject({
   vantageId: z.string().optional(),
   intervalSeconds: positiveSeconds.default(300),
   windowSeconds: positiveSeconds.default(120),
-  /** The window ends this long ago, so that relay has settled on every node. */
-  lagSeconds: positiveSeconds.default(180),
+  /**
+   * The window ends this long ago, so that relay has settled on every node (storenode-messages-counter:
+   * 2-minute windows, 5 minutes behind).
+   */
+  lagSeconds: positiveSeconds.default(300),
   pageSize: z.number().int().min(1).max(100).default(100),
   hashBatchSize: z.number().int().min(1).max(100).default(25),
   retries: z.number().int().min(0).max(5).default(2),
+});
+
+const DeliverySchema = z.strictObject({
+  /** Publish one probe message every N probe rounds (sonda publishes one per round). */
+  everyRounds: z.number().int().min(1).default(12),
+  /** Every store node must return the probe message by hash within this long. */
+  deadlineSeconds: positiveSeconds.default(10),
+  contentTopic: z
+    .string()
+    .regex(/^\/[^/]+\/[^/]+\/[^/]+\/[^/]+$/, 'expected /app/version/name/encoding')
+    .default('/storefleet/1/delivery/proto'),
+  /** How the probe message is published: nwaku's REST relay endpoint (needs REST) or lightpush. */
+  transport: z.enum(['rest-relay', 'lightpush']).default('rest-relay'),
+});
+
+const HistorySchema = z.strictObject({
+  /** How far back every node's history must reach, in days (Status users miss communities past 30). */
+  promisedDays: z.number().positive(),
+  /** A node whose oldest message is younger than this share of the promise raises HistoryTooShort. */
+  toleranceFraction: fraction.default(0.9),
 });
 
 const StressSchema = z.strictObject({
@@ -251,6 +287,34 @@ const RegistrySchema = z.strictObject({
     kind: 'file',
     path: '.storefleet/registry-signing-key.pem',
   }),
+  /**
+   * The fleet's boot nodes (they run no store), by name: fleets.json passes them through under
+   * `tcp/p2p/waku/boot` and `enr/p2p/waku/boot`, and fleets-config.json lists them as
+   * `wakuNodes` and `discV5BootstrapNodes`. Readers of the split kinds need them.
+   */
+  bootNodes: z
+    .record(
+      z.string().regex(/^\S+$/, 'expected a node name such as boot-01.do-ams3.status.prod'),
+      z.strictObject({
+        tcp: z.string().regex(/^\/.+\/p2p\/[^/]+$/, 'expected a multiaddr ending in /p2p/PEER_ID'),
+        enr: z
+          .string()
+          .regex(/^enr:[A-Za-z0-9_-]+$/, 'expected an enr: record')
+          .optional(),
+      }),
+    )
+    .optional(),
+  /**
+   * Other fleets to publish in fleets.json as given (`{KIND: {NAME: ADDRESS}}` each), so that readers
+   * that expect several fleets (status-go's fleet update script wants status.prod, status.staging,
+   * waku.sandbox, waku.test and notify.prod) find every one. They are not probed or signed for.
+   */
+  passThroughFleets: z
+    .record(
+      z.string().regex(DNS_LABELS_PATTERN, 'expected a fleet name such as status.staging'),
+      z.record(z.string().min(1), z.record(z.string().min(1), z.string().min(1))),
+    )
+    .optional(),
 });
 
 const DefaultsSchema = z.strictObject({
@@ -277,6 +341,10 @@ export const FleetConfigSchema = z
     vantagePoints: z.array(VantagePointSchema).min(1),
     probe: ProbeSchema,
     completeness: CompletenessSchema.default(CompletenessSchema.parse({})),
+    /** The delivery probe (publish, then check every node stores it); off when absent. */
+    delivery: DeliverySchema.optional(),
+    /** The retention horizon every node must keep; unchecked when absent. */
+    history: HistorySchema.optional(),
     stress: StressSchema.default(StressSchema.parse({})),
     reputation: ReputationSchema.default(ReputationSchema.parse({})),
     failover: FailoverSchema.default(FailoverSchema.parse({})),
@@ -394,6 +462,37 @@ export const FleetConfigSchema = z
         });
       }
     }
+    config.probe.pubsubTopics?.forEach((topic, index) => {
+      const [cluster, shard] = topic.split('/').slice(4).map(Number);
+      if (cluster !== config.clusterId || !config.shards.includes(shard as number)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['probe', 'pubsubTopics', index],
+          message: `not a shard the fleet serves; expected one of: ${probedPubsubTopics({ ...config, probe: { ...config.probe, pubsubTopics: undefined } }).join(', ')}`,
+          params: { value: topic },
+        });
+      }
+    });
+    if (
+      config.delivery !== undefined &&
+      config.delivery.deadlineSeconds * 1000 >
+        config.delivery.everyRounds * config.probe.intervalSeconds * 1000
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['delivery', 'deadlineSeconds'],
+        message: `longer than delivery.everyRounds x probe.intervalSeconds (${config.delivery.everyRounds * config.probe.intervalSeconds} s); expected a probe to end before the next starts`,
+        params: { value: config.delivery.deadlineSeconds },
+      });
+    }
+    if (config.registry.passThroughFleets?.[config.fleet] !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['registry', 'passThroughFleets', config.fleet],
+        message: `is the fleet this config runs; expected only other fleets (${config.fleet} is built from the probes)`,
+        params: { value: config.fleet },
+      });
+    }
     const weights = Object.values(config.reputation.weights);
     if (weights.reduce((sum, weight) => sum + weight, 0) <= 0) {
       ctx.addIssue({
@@ -457,9 +556,21 @@ export type ReputationConfig = FleetConfig['reputation'];
 export type FailoverConfig = FleetConfig['failover'];
 export type RegistryConfig = FleetConfig['registry'];
 export type ProbeConfig = FleetConfig['probe'];
+export type DeliveryConfig = NonNullable<FleetConfig['delivery']>;
+export type HistoryConfig = NonNullable<FleetConfig['history']>;
 
 function resolvePorts(defaults: NodePorts, own: Partial<NodePorts> | undefined): NodePorts {
   return { ...defaults, ...own };
+}
+
+/** The pubsub topics probes measure: `probe.pubsubTopics`, or every shard the fleet serves. */
+export function probedPubsubTopics(
+  config: Pick<FleetConfig, 'clusterId' | 'shards'> & { probe: Pick<ProbeConfig, 'pubsubTopics'> },
+): string[] {
+  return (
+    config.probe.pubsubTopics ??
+    config.shards.map((shard) => `/waku/2/rs/${config.clusterId}/${shard}`)
+  );
 }
 
 /** The vantage point that runs history completeness checks. */

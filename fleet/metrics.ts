@@ -37,6 +37,10 @@ export const METRICS = {
   stressSloBreaches: 'StressSloBreaches',
   /** Completeness: nodes whose archive lacks messages the rest of the fleet holds (count, `[Fleet]`). */
   incompleteNodes: 'IncompleteNodes',
+  /** Delivery probe: store nodes that answered but did not return the probe message in time (count, `[Fleet]`). */
+  messagesNotStoredNodes: 'MessagesNotStoredNodes',
+  /** Retention probe: nodes whose history is shorter than history.promisedDays allows (count, `[Fleet]`). */
+  shortHistoryNodes: 'ShortHistoryNodes',
   /** Probe: 1 for a successful probe, 0 for a failed one (`[Fleet, NodeId]`, `[Fleet, VantageId]`). */
   probeSuccess: 'ProbeSuccess',
   /** Probe: round trip or answer time in milliseconds (`[Fleet, NodeId]`). */

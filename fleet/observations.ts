@@ -38,6 +38,20 @@ export const ProbeResultSchema = z.strictObject({
   statusCode: z.number().int().optional(),
   /** Store probes: age of the newest message the node returned for the freshness window (null: none found). */
   newestMessageAgeMs: z.number().nonnegative().nullable().optional(),
+  /** Store probes: the same age per probed pubsub topic (shard), so that silent loss on one shard shows. */
+  shards: z
+    .array(
+      z.strictObject({
+        pubsubTopic: z.string().min(1),
+        newestMessageAgeMs: z.number().nonnegative().nullable(),
+      }),
+    )
+    .optional(),
+  /**
+   * Store probes: false when the node does not speak the store protocol (a boot node, as Status
+   * fleets list under `tcp/p2p/waku`). Such a probe is ok: the node is not a store node, not a failing one.
+   */
+  storeNode: z.literal(false).optional(),
   /** Metadata probes: the cluster id the node reported. */
   clusterId: z.number().int().optional(),
   /** Health probes: nwaku's nodeHealth, normalised to upper snake case. */
@@ -71,8 +85,52 @@ export const CompletenessResultSchema = z.strictObject({
   unknownCount: z.number().int().nonnegative(),
   /** heldCount / unionCount over the hashes that are known; null when the node did not answer at all. */
   completeness: z.number().min(0).max(1).nullable(),
+  /** The pubsub topics (whole, every content topic) the window covered. */
+  pubsubTopics: z.array(z.string().min(1)).optional(),
+  /**
+   * The 0x-hex hashes confirmed absent, so an operator can ask which messages this node lacks
+   * (at most MAX_MISSING_HASHES_RECORDED; missingCount is the full count).
+   */
+  missingHashes: z.array(z.string().regex(/^0x[0-9a-f]+$/)).optional(),
 });
 export type CompletenessResult = z.infer<typeof CompletenessResultSchema>;
+
+/**
+ * One store node's answer to a delivery probe (sonda's question): a probe message was published
+ * through one node; did this node return it by hash within the deadline?
+ */
+export const DeliveryResultSchema = z.strictObject({
+  nodeId: z.string().min(1),
+  vantageId: z.string().min(1),
+  /** When the probe message was published, milliseconds since the epoch. */
+  publishedAtMs: z.number().int().nonnegative(),
+  /** 0x-hex RFC 14 hash of the probe message. */
+  messageHash: z.string().regex(/^0x[0-9a-f]{64}$/),
+  pubsubTopic: z.string().min(1),
+  /** The node the message was published through, and how (REST relay or lightpush). */
+  publishedVia: z.strictObject({
+    nodeId: z.string().min(1),
+    transport: z.enum(['rest-relay', 'lightpush']),
+  }),
+  stored: z.boolean(),
+  /** Publish to first answer that holds it; null when the node never did within the deadline. */
+  delayMs: z.number().nonnegative().nullable(),
+  /** Why the node could not be asked (every attempt failed), when it could not. */
+  errorClass: ProbeErrorClassSchema.optional(),
+});
+export type DeliveryResult = z.infer<typeof DeliveryResultSchema>;
+
+/** How far back one node's history reaches: the age of the oldest message it returns. */
+export const RetentionResultSchema = z.strictObject({
+  nodeId: z.string().min(1),
+  vantageId: z.string().min(1),
+  atMs: z.number().int().nonnegative(),
+  /** Age of the oldest message over the probed pubsub topics; null when it returned none. */
+  oldestMessageAgeMs: z.number().nonnegative().nullable(),
+  /** Why the node could not be asked, when it could not. */
+  errorClass: ProbeErrorClassSchema.optional(),
+});
+export type RetentionResult = z.infer<typeof RetentionResultSchema>;
 
 /** The outcome of one stress test against one node. */
 export const StressSummarySchema = z.strictObject({

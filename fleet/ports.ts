@@ -41,6 +41,16 @@ export interface StateStore<FleetState> {
   claimAction(idempotencyKey: string, nowMs: number): Promise<boolean>;
 }
 
+/** One more file of a registry version, published under `name` beside fleets.json. */
+export interface RegistryFile {
+  /** e.g. `fleets-config.json`, `fleets-config.json.sig`, `candidates.json` (a plain file name). */
+  name: string;
+  /** The exact bytes to publish (a `.sig` file holds base64 text and a newline, as fleets.json.sig). */
+  bytes: Uint8Array;
+  /** The Content-Type to serve it with. */
+  contentType: string;
+}
+
 /** The files a publisher writes: the exact bytes that were signed, and their detached signature. */
 export interface RegistryArtifacts {
   sequence: number;
@@ -49,6 +59,11 @@ export interface RegistryArtifacts {
   registryJson: Uint8Array;
   publicKeyPem: string;
   cacheMaxAgeSeconds: number;
+  /**
+   * Further files of the same version, written beside fleets.json under their names with the same
+   * cache time, as one unit with it (fleets-config.json and its signature, candidates.json).
+   */
+  files?: readonly RegistryFile[];
 }
 
 export interface RegistryPublisher {

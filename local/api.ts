@@ -5,7 +5,17 @@ import { streamSSE } from 'hono/streaming';
 import * as z from 'zod';
 import { type StressTestRequest, stressRequestSchema } from '../control/stress-request.ts';
 import { describeIssues, type FleetConfig } from '../fleet/config.ts';
-import type { PublishedRegistry } from './file-publisher.ts';
+import {
+  CANDIDATES_FILE,
+  FLEETS_CONFIG_FILE,
+  FLEETS_CONFIG_SIGNATURE_FILE,
+} from '../fleet/registry/index.ts';
+import { etagOf, type PublishedRegistry } from './file-publisher.ts';
+
+/** Files every version carries beside fleets.json; before the first version they answer 503 like it. */
+const VERSION_FILES = new Set([FLEETS_CONFIG_FILE, FLEETS_CONFIG_SIGNATURE_FILE, CANDIDATES_FILE]);
+
+import type { CompletenessResult } from '../fleet/observations.ts';
 import type { FleetEvent, NodeSample } from './sqlite-state-store.ts';
 
 /** Keeps idle proxies and browsers from closing a quiet event stream. */
@@ -62,6 +72,8 @@ export type LiveUpdate =
 export interface FleetControl {
   snapshot(): FleetSnapshot;
   nodeHistory(nodeId: string, limit: number): NodeSample[];
+  /** The node's latest completeness windows, each with the hashes it was confirmed to lack. */
+  missingMessages?(nodeId: string): CompletenessResult[];
   recentEvents(limit: number): FleetEvent[];
   registry(): PublishedRegistry | undefined;
   drainNode(nodeId: string): Promise<void>;
@@ -199,6 +211,23 @@ export function createApi(options: ApiOptions): Hono {
     ),
   );
 
+  // The version's further files (fleets-config.json and its .sig, candidates.json), by name.
+  app.get('/:file{[A-Za-z0-9._-]+}', (c, next) => {
+    const name = c.req.param('file');
+    const file = control.registry()?.artifacts.files?.find((candidate) => candidate.name === name);
+    if (file === undefined && (control.registry() !== undefined || !VERSION_FILES.has(name))) {
+      return next();
+    }
+    return registryFile(
+      c,
+      () => ({
+        bytes: file?.bytes ?? new Uint8Array(0),
+        etag: etagOf(file?.bytes ?? new Uint8Array(0)),
+      }),
+      file?.contentType ?? 'application/json',
+    );
+  });
+
   app.get('/api/nodes', (c) => c.json(control.snapshot()));
 
   app.get('/api/nodes/:id', (c) => {
@@ -210,6 +239,23 @@ export function createApi(options: ApiOptions): Hono {
       : DEFAULT_HISTORY_POINTS;
     const node = control.snapshot().nodes.find((candidate) => candidate.id === nodeId);
     return c.json({ node, history: control.nodeHistory(nodeId, limit) });
+  });
+
+  // Which messages node X lacks, per completeness window (storenode-messages-counter's question).
+  app.get('/api/nodes/:id/missing', (c) => {
+    const nodeId = c.req.param('id');
+    if (!knownNodes.has(nodeId)) return c.json({ error: `no node "${nodeId}" in this fleet` }, 404);
+    const windows = (control.missingMessages?.(nodeId) ?? []).map((result) => ({
+      vantageId: result.vantageId,
+      windowStart: new Date(result.windowStartMs).toISOString(),
+      windowEnd: new Date(result.windowEndMs).toISOString(),
+      pubsubTopics: result.pubsubTopics ?? [],
+      unionCount: result.unionCount,
+      missingCount: result.missingCount,
+      unknownCount: result.unknownCount,
+      missingHashes: result.missingHashes ?? [],
+    }));
+    return c.json({ nodeId, windows });
   });
 
   app.get('/api/log', (c) => c.json({ events: control.recentEvents(200) }));

@@ -1,10 +1,10 @@
 // The completeness loop: every completeness.intervalSeconds, one seeing vantage point compares the nodes' archives over a lagged window.
-import { completenessVantageId, type FleetConfig } from '../fleet/config.ts';
-import { laggedWindow, measureCompleteness, storeHashSource } from '../probes/completeness.ts';
+import { completenessVantageId, type FleetConfig, probedPubsubTopics } from '../fleet/config.ts';
+import { laggedWindow, measureWholeTopicCompleteness } from '../probes/completeness.ts';
 import type { ProcessRuntime } from './process-runtime.ts';
 import type { SqliteStateStore } from './sqlite-state-store.ts';
 import type { LocalVantageProber } from './vantage-probers.ts';
-import { fleetPubsubTopic, processTargets } from './vantage-probers.ts';
+import { processTargets } from './vantage-probers.ts';
 
 export interface CompletenessLoopOptions {
   config: FleetConfig;
@@ -61,20 +61,19 @@ export class CompletenessLoop {
     const preferred = completenessVantageId(config);
     const prober = seeing.find((candidate) => candidate.vantageId === preferred) ?? seeing[0];
     if (!prober) return;
-    const topic = fleetPubsubTopic(config);
-    const sources = processTargets(config, this.#options.runtime).map((target) =>
-      storeHashSource(
-        (query, signal) =>
-          prober.dialer.storeQuery(target.multiaddr, query, {
-            signal,
-            maxResponseBytes: config.probe.maxResponseBytes,
-          }),
-        { nodeId: target.nodeId, pubsubTopic: topic, contentTopics: config.probe.contentTopics },
-      ),
-    );
-    if (sources.length < 2) return;
-    const results = await measureCompleteness({
-      sources,
+    // Whole pubsub topics, every probed shard, as storenode-messages-counter counts them.
+    const nodes = processTargets(config, this.#options.runtime).map((target) => ({
+      nodeId: target.nodeId,
+      query: (query: Parameters<typeof prober.dialer.storeQuery>[1], signal: AbortSignal) =>
+        prober.dialer.storeQuery(target.multiaddr, query, {
+          signal,
+          maxResponseBytes: config.probe.maxResponseBytes,
+        }),
+    }));
+    if (nodes.length < 2) return;
+    const results = await measureWholeTopicCompleteness({
+      nodes,
+      pubsubTopics: probedPubsubTopics(config),
       vantageId: prober.vantageId,
       settings: config.completeness,
       clock: { nowMs: clock },

@@ -74,7 +74,9 @@ export function processNodeDirectory(runtime: ProcessRuntime): NodeDirectory & {
 } {
   const addressesOf = (nodeId: string): ListableAddresses | undefined => {
     const addresses = runtime.addressesOf(nodeId);
-    return addresses ? { tcp: addresses.tcpAddress } : undefined;
+    if (!addresses) return undefined;
+    // The ENR is the node's own, from its ready line; fleets-config.json needs it.
+    return { tcp: addresses.tcpAddress, ...(addresses.enr ? { enr: addresses.enr } : {}) };
   };
   return {
     addressesOf,

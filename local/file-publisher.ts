@@ -133,9 +133,15 @@ export class FileRegistryPublisher implements RegistryPublisher {
     await this.#writeAtomically(REGISTRY_FILES.signature, `${signatureBase64}\n`);
     await this.#writeAtomically(REGISTRY_FILES.fleets, artifacts.fleetsJson);
     await this.#writeAtomically(REGISTRY_FILES.registry, artifacts.registryJson);
+    const files = artifacts.files ?? [];
+    for (const file of files) await this.#writeAtomically(file.name, file.bytes);
     await this.#writeAtomically(
       REGISTRY_FILES.sequence,
-      `${JSON.stringify({ sequence: artifacts.sequence, cacheMaxAgeSeconds: artifacts.cacheMaxAgeSeconds })}\n`,
+      `${JSON.stringify({
+        sequence: artifacts.sequence,
+        cacheMaxAgeSeconds: artifacts.cacheMaxAgeSeconds,
+        files: files.map(({ name, contentType }) => ({ name, contentType })),
+      })}\n`,
     );
     this.#lastSequence = artifacts.sequence;
     this.#current = published(artifacts, signatureBase64);
@@ -171,9 +177,10 @@ export class FileRegistryPublisher implements RegistryPublisher {
     const read = (name: string) => readFile(join(this.dir, name)).catch(() => undefined);
     const sequenceFile = await read(REGISTRY_FILES.sequence);
     if (!sequenceFile) return;
-    const { sequence, cacheMaxAgeSeconds } = JSON.parse(sequenceFile.toString('utf8')) as {
+    const { sequence, cacheMaxAgeSeconds, files } = JSON.parse(sequenceFile.toString('utf8')) as {
       sequence: number;
       cacheMaxAgeSeconds: number;
+      files?: Array<{ name: string; contentType: string }>;
     };
     this.#lastSequence = sequence;
     const [fleetsJson, signature, publicKey, registryJson] = await Promise.all([
@@ -183,6 +190,15 @@ export class FileRegistryPublisher implements RegistryPublisher {
       read(REGISTRY_FILES.registry),
     ]);
     if (!fleetsJson || !signature || !publicKey || !registryJson) return;
+    const extra = await Promise.all(
+      (files ?? []).map(async ({ name, contentType }) => {
+        const bytes = await read(name);
+        return bytes === undefined
+          ? undefined
+          : { name, contentType, bytes: new Uint8Array(bytes) };
+      }),
+    );
+    if (extra.includes(undefined)) return;
     const signatureBase64 = signature.toString('utf8').trim();
     const artifacts: RegistryArtifacts = {
       sequence,
@@ -191,6 +207,7 @@ export class FileRegistryPublisher implements RegistryPublisher {
       fleetsJsonSignature: new Uint8Array(Buffer.from(signatureBase64, 'base64')),
       registryJson: new Uint8Array(registryJson),
       publicKeyPem: publicKey.toString('utf8'),
+      ...(extra.length === 0 ? {} : { files: extra as NonNullable<RegistryArtifacts['files']> }),
     };
     this.#current = published(artifacts, signatureBase64);
   }

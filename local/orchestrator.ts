@@ -519,6 +519,10 @@ export class Orchestrator implements FleetControl {
     return this.#store.nodeHistory(nodeId, limit);
   }
 
+  missingMessages(nodeId: string) {
+    return this.#store.latestCompleteness().filter((result) => result.nodeId === nodeId);
+  }
+
   recentEvents(limit = RECENT_EVENTS) {
     return this.#events.recent(limit);
   }

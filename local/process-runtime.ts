@@ -34,6 +34,7 @@ export const ReadyLineSchema = z.object({
   tcpAddress: z.string().min(1),
   websocketAddress: z.string().min(1).optional(),
   restUrl: z.string().url(),
+  enr: z.string().startsWith('enr:').optional(),
 });
 export type NodeAddresses = Omit<z.infer<typeof ReadyLineSchema>, 'event'>;
 

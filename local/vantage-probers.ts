@@ -1,5 +1,5 @@
 // The local vantage points: one libp2p prober each, probing the process runtime's nodes over connections kept between rounds.
-import type { FleetConfig } from '../fleet/config.ts';
+import { type FleetConfig, probedPubsubTopics } from '../fleet/config.ts';
 import type { ProbeRound } from '../fleet/observations.ts';
 import type { VantageProber } from '../fleet/ports.ts';
 import {
@@ -82,6 +82,7 @@ export class LocalVantageProber implements VantageProber {
         probe: config.probe,
         clusterId: config.clusterId,
         pubsubTopic: this.#pubsubTopic,
+        pubsubTopics: probedPubsubTopics(config),
       },
     );
   }

@@ -18,6 +18,8 @@ export const COMPLETENESS_RETRY_BACKOFF_MS = 200;
 export const MAX_HASHES_PER_WINDOW = 200_000;
 /** Nodes asked at once. */
 export const COMPLETENESS_CONCURRENCY = 8;
+/** Missing hashes kept per node and window; missingCount still counts every one. */
+export const MAX_MISSING_HASHES_RECORDED = 1000;
 
 /** A half-open time window [startMs, endMs). */
 export interface HistoryWindow {
@@ -106,13 +108,17 @@ export async function measureCompleteness(input: CompletenessInput): Promise<Com
     let heldCount = listed.size;
     let missingCount = 0;
     let unknownCount = 0;
+    const missingHashes: string[] = [];
     for (let at = 0; at < lacking.length; at += input.settings.hashBatchSize) {
       const batch = lacking.slice(at, at + input.settings.hashBatchSize);
       try {
         const found = await attempt((signal) => source.holds(batch, { signal }));
         for (const hash of batch) {
           if (found.has(hash)) heldCount++;
-          else missingCount++;
+          else {
+            missingCount++;
+            if (missingHashes.length < MAX_MISSING_HASHES_RECORDED) missingHashes.push(hash);
+          }
         }
       } catch {
         unknownCount += batch.length;
@@ -125,6 +131,7 @@ export async function measureCompleteness(input: CompletenessInput): Promise<Com
       missingCount,
       unknownCount,
       completeness: known === 0 ? (union.size === 0 ? 1 : null) : heldCount / known,
+      ...(missingHashes.length > 0 ? { missingHashes: missingHashes.sort() } : {}),
     });
   });
 }
@@ -188,7 +195,12 @@ export type StoreQueryFunction = (
  */
 export function storeHashSource(
   query: StoreQueryFunction,
-  options: { nodeId: string; pubsubTopic: string; contentTopics: readonly string[] },
+  options: {
+    nodeId: string;
+    pubsubTopic: string;
+    /** Omitted: the whole pubsub topic, every content topic, as storenode-messages-counter asks. */
+    contentTopics?: readonly string[];
+  },
 ): StoreHashSource {
   const answered = async (request: StoreQuery, signal: AbortSignal): Promise<StoreQueryPage> => {
     const page = await query(request, signal);
@@ -206,9 +218,12 @@ export function storeHashSource(
         {
           includeData: false,
           pubsubTopic: options.pubsubTopic,
-          contentTopics: [...options.contentTopics],
+          ...(options.contentTopics === undefined
+            ? {}
+            : { contentTopics: [...options.contentTopics] }),
           timeStartNs: BigInt(Math.floor(window.startMs)) * 1_000_000n,
-          timeEndNs: BigInt(Math.floor(window.endMs)) * 1_000_000n,
+          // Windows are half-open and nwaku's end time is inclusive: stop one nanosecond short.
+          timeEndNs: BigInt(Math.floor(window.endMs)) * 1_000_000n - 1n,
           forward: true,
           pageSize,
           ...(cursor === undefined ? {} : { cursor }),
@@ -229,4 +244,69 @@ export function storeHashSource(
       return new Set(page.messages.map((stored) => stored.hash.toLowerCase()));
     },
   };
+}
+
+export interface WholeTopicCompletenessInput extends Omit<CompletenessInput, 'sources'> {
+  /** The probed pubsub topics (fleet/config's probedPubsubTopics), each measured whole. */
+  pubsubTopics: readonly string[];
+  nodes: ReadonlyArray<{ nodeId: string; query: StoreQueryFunction }>;
+}
+
+/**
+ * Completeness as storenode-messages-counter measures it: every probed pubsub topic whole (all its
+ * content topics, not only the fleet's own), the same lagged window for all, one result per node
+ * that sums the topics and names every hash it lacks.
+ * @example
+ * const results = await measureWholeTopicCompleteness({ nodes, pubsubTopics: probedPubsubTopics(config),
+ *   vantageId: 'vp-eu', settings: config.completeness, clock: systemClock });
+ */
+export async function measureWholeTopicCompleteness(
+  input: WholeTopicCompletenessInput,
+): Promise<CompletenessResult[]> {
+  const window = input.window ?? laggedWindow(input.clock.nowMs(), input.settings);
+  const perTopic: CompletenessResult[][] = [];
+  for (const pubsubTopic of input.pubsubTopics) {
+    perTopic.push(
+      await measureCompleteness({
+        ...input,
+        window,
+        sources: input.nodes.map((node) =>
+          storeHashSource(node.query, { nodeId: node.nodeId, pubsubTopic }),
+        ),
+      }),
+    );
+  }
+  return input.nodes.map((node, index) => {
+    const parts = perTopic.map((results) => results[index] as CompletenessResult);
+    const sum = (field: 'unionCount' | 'heldCount' | 'missingCount' | 'unknownCount') =>
+      parts.reduce((total, part) => total + part[field], 0);
+    const answered = parts.filter((part) => part.completeness !== null);
+    const heldCount = sum('heldCount');
+    const missingCount = sum('missingCount');
+    const known = heldCount + missingCount;
+    const missingHashes = parts
+      .flatMap((part) => part.missingHashes ?? [])
+      .sort()
+      .slice(0, MAX_MISSING_HASHES_RECORDED);
+    return CompletenessResultSchema.parse({
+      nodeId: node.nodeId,
+      vantageId: input.vantageId,
+      windowStartMs: Math.max(0, Math.floor(window.startMs)),
+      windowEndMs: Math.max(0, Math.floor(window.endMs)),
+      unionCount: sum('unionCount'),
+      heldCount,
+      missingCount,
+      unknownCount: sum('unknownCount'),
+      completeness:
+        answered.length === 0
+          ? null
+          : known === 0
+            ? sum('unionCount') === 0
+              ? 1
+              : null
+            : heldCount / known,
+      pubsubTopics: [...input.pubsubTopics],
+      ...(missingHashes.length > 0 ? { missingHashes } : {}),
+    });
+  });
 }

@@ -7,7 +7,13 @@ import {
   ProbeRoundSchema,
 } from '../fleet/observations.ts';
 import type { ProbeDialer } from '../waku/client/dialer.ts';
-import { classifyError, WakuError, WakuTimeoutError, WrongClusterError } from '../waku/errors.ts';
+import {
+  classifyError,
+  ProtocolUnsupportedError,
+  WakuError,
+  WakuTimeoutError,
+  WrongClusterError,
+} from '../waku/errors.ts';
 import { STORE_STATUS } from '../waku/protocols.ts';
 import { untilAborted } from './abortable.ts';
 import { mapBounded } from './bounded-pool.ts';
@@ -53,6 +59,12 @@ export interface ProbeRoundInput {
   clusterId: number;
   /** Pubsub topic the fleet's content topics are published on (store v3 needs one with content topics). */
   pubsubTopic: string;
+  /**
+   * The pubsub topics (static shards) freshness is measured on, each on its own; fleet/config's
+   * probedPubsubTopics gives `probe.pubsubTopics` or every shard of the fleet.
+   * @default [pubsubTopic]
+   */
+  pubsubTopics?: readonly string[];
 }
 
 /**
@@ -140,17 +152,52 @@ async function probeNode(
     }
     return { clusterId };
   });
-  const store = await run('store', probe.storeTimeoutMs, (signal) =>
-    probeFreshness(deps, input, address, signal),
-  );
+  const store = await run('store', probe.storeTimeoutMs, async (signal) => {
+    try {
+      return await probeFreshness(deps, input, address, signal);
+    } catch (error) {
+      // The node answered multistream-select without the store protocol: what identify would tell.
+      if (error instanceof ProtocolUnsupportedError) return { storeNode: false as const };
+      throw error;
+    }
+  });
   return healthProbe ? [ping, metadata, store, await healthProbe] : [ping, metadata, store];
 }
 
-/** Age of the newest message the node holds for the fleet's topics within the freshness window. */
+/**
+ * Age of the newest message the node holds within the freshness window, on each probed pubsub
+ * topic (the whole topic, every content topic, as clients' traffic is) and over all of them.
+ */
 async function probeFreshness(
   deps: ProbeRoundDeps,
   input: ProbeRoundInput,
   address: string,
+  signal: AbortSignal,
+): Promise<Partial<ProbeResult>> {
+  const topics = input.pubsubTopics ?? [input.pubsubTopic];
+  const shards: NonNullable<ProbeResult['shards']> = [];
+  let statusCode: number = STORE_STATUS.ok;
+  for (const pubsubTopic of topics) {
+    const outcome = await newestOnTopic(deps, input, address, pubsubTopic, signal);
+    if (outcome.ok === false) return outcome;
+    shards.push({ pubsubTopic, newestMessageAgeMs: outcome.newestMessageAgeMs ?? null });
+    statusCode = outcome.statusCode ?? statusCode;
+  }
+  const ages = shards.flatMap((shard) =>
+    shard.newestMessageAgeMs === null ? [] : [shard.newestMessageAgeMs],
+  );
+  return {
+    statusCode,
+    newestMessageAgeMs: ages.length === 0 ? null : Math.min(...ages),
+    ...(topics.length > 1 || input.pubsubTopics !== undefined ? { shards } : {}),
+  };
+}
+
+async function newestOnTopic(
+  deps: ProbeRoundDeps,
+  input: ProbeRoundInput,
+  address: string,
+  pubsubTopic: string,
   signal: AbortSignal,
 ): Promise<Partial<ProbeResult>> {
   const nowMs = deps.clock.nowMs();
@@ -159,8 +206,12 @@ async function probeFreshness(
     address,
     {
       includeData: true,
-      pubsubTopic: input.pubsubTopic,
-      contentTopics: [...input.probe.contentTopics],
+      pubsubTopic,
+      // Explicit topics mean whole shards (a real fleet's traffic is on content topics we do not
+      // know); without them the fleet's own content topics on its one topic, as before.
+      ...(input.pubsubTopics === undefined
+        ? { contentTopics: [...input.probe.contentTopics] }
+        : {}),
       timeStartNs: BigInt(windowStartMs) * 1_000_000n,
       forward: false,
       pageSize: FRESHNESS_PAGE_SIZE,

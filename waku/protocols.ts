@@ -15,6 +15,15 @@ export const STORE_STATUS = {
   peerDialFailure: 504,
 } as const;
 
+/**
+ * Request ids a store reply may carry besides the query's own, as go-waku accepts them: nwaku answers
+ * a rate-limited query with "N/A" (it does not decode the request) and other errors with "".
+ */
+export const STORE_RATE_LIMITED_REQUEST_ID = 'N/A';
+export const STORE_ANONYMOUS_REQUEST_IDS: readonly string[] = ['', STORE_RATE_LIMITED_REQUEST_ID];
+/** nwaku's status_desc of a rate-limited store reply (`$ErrorCode.TOO_MANY_REQUESTS`). */
+export const STORE_RATE_LIMITED_DESC = 'TOO_MANY_REQUESTS';
+
 export const STORE_DEFAULT_PAGE_SIZE = 20;
 export const STORE_MAX_PAGE_SIZE = 100;
 

@@ -152,8 +152,20 @@ export function decodeStoreQueryRequest(bytes: Uint8Array | Uint8ArrayList): Sto
   );
 }
 
+/** Field 1 (request_id) with zero length: how nwaku writes an empty request id. */
+const EMPTY_REQUEST_ID_FIELD = Uint8Array.of(0x0a, 0x00);
+
+/**
+ * Encodes a reply as nwaku does: nwaku writes request_id even when it is empty (its error replies),
+ * where protobuf's proto3 rules would leave the field out, so readers that need the field find it.
+ */
 export function encodeStoreQueryResponse(response: Partial<StoreQueryResponse>): Uint8Array {
-  return proto_store.StoreQueryResponse.encode(response);
+  const encoded = proto_store.StoreQueryResponse.encode(response);
+  if (response.requestId !== undefined && response.requestId !== '') return encoded;
+  const framed = new Uint8Array(EMPTY_REQUEST_ID_FIELD.byteLength + encoded.byteLength);
+  framed.set(EMPTY_REQUEST_ID_FIELD);
+  framed.set(encoded, EMPTY_REQUEST_ID_FIELD.byteLength);
+  return framed;
 }
 
 export function decodeStoreQueryResponse(bytes: Uint8Array | Uint8ArrayList): StoreQueryResponse {

@@ -11,7 +11,16 @@ export const FLEETS_JSON_KINDS = {
   tcpStore: 'tcp/p2p/waku/store',
   wssStore: 'wss/p2p/waku/store',
   enrStore: 'enr/p2p/waku/store',
+  /** Boot nodes, passed through from config: status-desktop read these for status.prod and status.staging. */
+  tcpBoot: 'tcp/p2p/waku/boot',
+  enrBoot: 'enr/p2p/waku/boot',
 } as const;
+
+/** A boot node as the config names it (it runs no store, so it is never probed into the listing). */
+export interface BootNode {
+  tcp: string;
+  enr?: string | undefined;
+}
 
 /** A node clients should use, with the addresses they dial. */
 export interface ListedNode {
@@ -37,6 +46,12 @@ export interface BuildFleetsJsonInput {
   /** `meta.expires` = nowMs + this. */
   expiresAfterSeconds: number;
   nodes: readonly ListedNode[];
+  /** The fleet's boot nodes by name, written under the `.../boot` kinds. */
+  bootNodes?: Readonly<Record<string, BootNode>> | undefined;
+  /** Other fleets, `{KIND: {NAME: ADDRESS}}` each, written as given beside this one. */
+  otherFleets?: Readonly<
+    Record<string, Readonly<Record<string, Readonly<Record<string, string>>>>>
+  >;
 }
 
 export interface BuiltRegistryDocument<Document> {
@@ -90,7 +105,8 @@ function checkInput(input: BuildFleetsJsonInput): string[] {
 
 /**
  * Builds fleets.json for one fleet: every listed node under `tcp/p2p/waku/store` (and its websocket and
- * ENR forms where known) and under `tcp/p2p/waku` for clients without the per-role split. Kinds with
+ * ENR forms where known) and under `tcp/p2p/waku` for clients without the per-role split; boot nodes
+ * from config under `tcp/p2p/waku/boot` and `enr/p2p/waku/boot`; other fleets of the config as given. Kinds with
  * no address are left out; nothing but addresses goes inside `fleets`, because clients may reject
  * unknown kinds. Node names are sorted, so the bytes depend on the input's content only.
  *
@@ -117,15 +133,33 @@ export function buildFleetsJson(input: BuildFleetsJsonInput): BuiltRegistryDocum
     }
     return entries;
   };
+  const bootNames = Object.keys(input.bootNodes ?? {}).sort(byCodeUnits);
+  const bootTable = (address: (node: BootNode) => string | undefined): Record<string, string> => {
+    const entries: Record<string, string> = {};
+    for (const name of bootNames) {
+      const value = address(input.bootNodes?.[name] as BootNode);
+      if (value !== undefined) entries[name] = value;
+    }
+    return entries;
+  };
   const kinds: Record<string, Record<string, string>> = {
     [FLEETS_JSON_KINDS.tcp]: table((node) => node.tcp),
     [FLEETS_JSON_KINDS.tcpStore]: table((node) => node.tcp),
     [FLEETS_JSON_KINDS.wssStore]: table((node) => node.wss),
     [FLEETS_JSON_KINDS.enrStore]: table((node) => node.enr),
+    [FLEETS_JSON_KINDS.tcpBoot]: bootTable((node) => node.tcp),
+    [FLEETS_JSON_KINDS.enrBoot]: bootTable((node) => node.enr),
   };
   const fleet = Object.fromEntries(
     Object.entries(kinds).filter(([, entries]) => Object.keys(entries).length > 0),
   );
+  const others = Object.keys(input.otherFleets ?? {})
+    .filter((name) => name !== input.fleet)
+    .sort(byCodeUnits)
+    .map(
+      (name) =>
+        [name, input.otherFleets?.[name] as Record<string, Record<string, string>>] as const,
+    );
   const candidate = {
     meta: {
       hostname: input.hostname,
@@ -133,7 +167,11 @@ export function buildFleetsJson(input: BuildFleetsJsonInput): BuiltRegistryDocum
       sequence: input.sequence,
       expires: new Date(input.nowMs + input.expiresAfterSeconds * 1000).toISOString(),
     },
-    fleets: { [input.fleet]: fleet },
+    // A reader that expects a fleet (status-desktop raised KeyError) finds every fleet of the config.
+    fleets: Object.fromEntries([[input.fleet, fleet], ...others]) as Record<
+      string,
+      Record<string, Record<string, string>>
+    >,
   };
   // Guards the builder against drifting from the format it claims to produce.
   parseFleetsJson(candidate, `fleets.json for ${input.fleet}`);

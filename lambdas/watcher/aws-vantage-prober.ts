@@ -8,6 +8,7 @@ import {
 } from '../../control/node-addresses.ts';
 import {
   type FleetConfig,
+  probedPubsubTopics,
   type ResolvedNode,
   resolveNodes,
   type VantagePointConfig,
@@ -84,6 +85,7 @@ export class AwsVantageProber implements VantageProber {
         probe: config.probe,
         clusterId: config.clusterId,
         pubsubTopic: this.#topic,
+        pubsubTopics: probedPubsubTopics(config),
       },
     );
   }

@@ -48,6 +48,8 @@ export async function startLocalNode(): Promise<LocalNode> {
     shards: [SHARD],
     adminToken: ADMIN_TOKEN,
     log: () => {},
+    // Tests archive history at fixed past times; nwaku's 20 s drift rule is tested on its own.
+    maxTimestampDriftMs: Number.POSITIVE_INFINITY,
   });
   return {
     node,

@@ -172,7 +172,7 @@ describe('history completeness', () => {
       pubsubTopic: '/waku/2/rs/16/32',
       contentTopics: ['/a/1/b/proto'],
       timeStartNs: 1_000_000_000_000n,
-      timeEndNs: 1_120_000_000_000n,
+      timeEndNs: 1_119_999_999_999n,
       forward: true,
       pageSize: 100,
     });

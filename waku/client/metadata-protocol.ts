@@ -1,5 +1,5 @@
 // Waku metadata (/vac/waku/metadata/1.0.0) over the pool: asking a node its cluster, and answering a node that asks ours.
-import type { Libp2p, Stream } from '@libp2p/interface';
+import type { Connection, Libp2p, Stream } from '@libp2p/interface';
 import { BadResponseError, WrongClusterError } from '../errors.ts';
 import { METADATA_PROTOCOL } from '../protocols.ts';
 import {
@@ -20,11 +20,31 @@ export const MAX_METADATA_RESPONSE_BYTES = MAX_METADATA_BYTES;
 /** Largest metadata request this dialer answers when a node asks for ours. */
 const MAX_METADATA_REQUEST_BYTES = MAX_METADATA_BYTES;
 
+/**
+ * The cluster each connection's node named when it asked for our metadata: nwaku asks every new
+ * peer and hangs up on one of another cluster right away, so that request may be all a prober
+ * ever hears of the node's cluster.
+ */
+const askedClusters = new WeakMap<Connection, number>();
+
 /** Answers a node's metadata request with our cluster and shards, as nwaku drops peers that do not. */
-async function answerMetadata(stream: Stream, reply: Uint8Array): Promise<void> {
+async function answerMetadata(
+  stream: Stream,
+  connection: Connection,
+  reply: Uint8Array,
+): Promise<void> {
   const signal = AbortSignal.timeout(CLOSE_GRACE_MS * 5);
   try {
-    await readLengthPrefixed(stream, { maxBytes: MAX_METADATA_REQUEST_BYTES, signal });
+    const request = await readLengthPrefixed(stream, {
+      maxBytes: MAX_METADATA_REQUEST_BYTES,
+      signal,
+    });
+    try {
+      const { clusterId } = decodeMetadata(request);
+      if (clusterId !== undefined) askedClusters.set(connection, clusterId);
+    } catch {
+      // An undecodable request still gets our answer.
+    }
     await writeLengthPrefixed(stream, reply, { signal });
     await stream.close({ signal });
   } catch (error) {
@@ -34,10 +54,14 @@ async function answerMetadata(stream: Stream, reply: Uint8Array): Promise<void> 
 
 /** Makes `node` answer metadata requests with `reply` (our encoded cluster and shards). */
 export async function serveMetadata(node: Libp2p, reply: Uint8Array): Promise<void> {
-  await node.handle(METADATA_PROTOCOL, (stream) => answerMetadata(stream, reply), {
-    maxInboundStreams: MAX_STREAMS_PER_PROTOCOL,
-    runOnLimitedConnection: true,
-  });
+  await node.handle(
+    METADATA_PROTOCOL,
+    (stream, connection) => answerMetadata(stream, connection, reply),
+    {
+      maxInboundStreams: MAX_STREAMS_PER_PROTOCOL,
+      runOnLimitedConnection: true,
+    },
+  );
 }
 
 /**
@@ -52,11 +76,9 @@ export function queryMetadata(
 ): Promise<{ clusterId: number; shards: number[] }> {
   return runProtocolCall(address, 'metadata', METADATA_PROTOCOL, signal, () =>
     pool.withConnection(address, signal, false, async (connection) => {
-      const bytes = await exchangeOnStream(
-        connection,
-        METADATA_PROTOCOL,
-        signal,
-        async (stream) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = await exchangeOnStream(connection, METADATA_PROTOCOL, signal, async (stream) => {
           await writeLengthPrefixed(stream, own.request, { signal });
           return readReply(stream, connection, {
             address,
@@ -64,8 +86,15 @@ export function queryMetadata(
             maxBytes: MAX_METADATA_RESPONSE_BYTES,
             signal,
           });
-        },
-      );
+        });
+      } catch (error) {
+        // The node named its cluster when it asked for ours, then hung up on us (nwaku does).
+        const asked = askedClusters.get(connection);
+        if (asked !== undefined && asked !== own.clusterId) {
+          throw new WrongClusterError(own.clusterId, asked, address);
+        }
+        throw error;
+      }
       let reply: ReturnType<typeof decodeMetadata>;
       try {
         reply = decodeMetadata(bytes);

@@ -152,13 +152,31 @@ export function health(restUrl: string, options: RestOptions): Promise<HealthRep
   });
 }
 
-/** GET /debug/v1/info. */
-export function info(
+const HTTP_NOT_FOUND = 404;
+
+/**
+ * GET /info, and GET /debug/v1/info where that is 404: nwaku deprecated the debug path in 2025-03,
+ * and nodes from before then serve only it.
+ */
+export async function info(
   restUrl: string,
   options: RestOptions,
 ): Promise<{ listenAddresses: string[]; enrUri?: string }> {
-  const url = endpoint(restUrl, 'debug/v1/info');
+  const current = await infoAt(restUrl, 'info', options);
+  return current ?? ((await infoAt(restUrl, 'debug/v1/info', options)) as NodeInfo);
+}
+
+type NodeInfo = { listenAddresses: string[]; enrUri?: string };
+
+/** undefined on 404 from the current path, so the caller can try the deprecated one. */
+function infoAt(
+  restUrl: string,
+  path: 'info' | 'debug/v1/info',
+  options: RestOptions,
+): Promise<NodeInfo | undefined> {
+  const url = endpoint(restUrl, path);
   return request(url, 'info', options, DEFAULT_MAX_REST_RESPONSE_BYTES, {}, (status, body) => {
+    if (status === HTTP_NOT_FOUND && path === 'info') return undefined;
     if (status !== 200) throw new BadResponseError(url, `HTTP ${status}`);
     const reply = validate(DebugInfoSchema, parseJson(body, url), url);
     return reply.enrUri === undefined

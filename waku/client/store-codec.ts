@@ -1,6 +1,7 @@
 // Translates StoreQuery / StoreQueryPage to and from the store v3 protobufs (official @waku/proto encoders via waku/wire.ts).
-import { BadResponseError } from '../errors.ts';
+import { BadResponseError, RateLimitedError, StoreError } from '../errors.ts';
 import { bytesToHex0x, hex0xToBytes } from '../message-hash.ts';
+import { STORE_ANONYMOUS_REQUEST_IDS, STORE_STATUS } from '../protocols.ts';
 import {
   decodeStoreQueryResponse,
   encodeStoreQueryRequest,
@@ -84,6 +85,34 @@ export function decodeStoreResponse(bytes: Uint8Array, address: string): StoreQu
   };
   if (response.paginationCursor !== undefined && response.paginationCursor.byteLength > 0) {
     page.cursor = bytesToHex0x(response.paginationCursor);
+  }
+  return page;
+}
+
+/**
+ * Judges a decoded reply to the query sent as `requestId`: the page itself on 200, else a typed error.
+ * A 429 is rate limiting whatever its request id (nwaku says "N/A" there, as it never reads the
+ * request); otherwise the reply must carry our id, "" or "N/A", as go-waku accepts.
+ *
+ * @example
+ * const page = checkStorePage(decodeStoreResponse(bytes, address), requestId, address);
+ */
+export function checkStorePage(
+  page: StoreQueryPage,
+  requestId: string,
+  address: string,
+): StoreQueryPage {
+  if (page.statusCode === STORE_STATUS.tooManyRequests) {
+    throw new RateLimitedError(address, page.statusCode);
+  }
+  if (page.requestId !== requestId && !STORE_ANONYMOUS_REQUEST_IDS.includes(page.requestId)) {
+    throw new BadResponseError(
+      address,
+      `reply is for request "${page.requestId}", expected "${requestId}"`,
+    );
+  }
+  if (page.statusCode !== STORE_STATUS.ok) {
+    throw new StoreError(address, page.statusCode, page.statusDesc);
   }
   return page;
 }

@@ -1,11 +1,11 @@
 // Store v3 (/vac/waku/store-query/3.0.0) over the pool: one page per call, and cursor-following across pages.
 import { randomUUID } from 'node:crypto';
-import { BadResponseError, RateLimitedError, StoreError } from '../errors.ts';
-import { STORE_QUERY_PROTOCOL, STORE_STATUS } from '../protocols.ts';
+import { BadResponseError } from '../errors.ts';
+import { STORE_QUERY_PROTOCOL } from '../protocols.ts';
 import { writeLengthPrefixed } from '../wire.ts';
 import { type ConnectionPool, exchangeOnStream } from './connection-pool.ts';
 import { readReply, runProtocolCall } from './protocol-call.ts';
-import { decodeStoreResponse, encodeStoreQuery } from './store-codec.ts';
+import { checkStorePage, decodeStoreResponse, encodeStoreQuery } from './store-codec.ts';
 import type { StoreQuery, StoreQueryPage } from './store-types.ts';
 
 /** A full store page: 100 messages of up to 150 KiB (nwaku's max message size) plus framing. */
@@ -13,7 +13,10 @@ export const DEFAULT_MAX_STORE_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** Pages storeQueryPages follows unless told otherwise. */
 export const DEFAULT_MAX_PAGES = 1000;
 
-/** One store v3 page of at most `maxBytes`; non-200 statuses throw (429 RateLimitedError, others StoreError). */
+/**
+ * One store v3 page of at most `maxBytes`; non-200 statuses throw (429 RateLimitedError whatever its
+ * request id, others StoreError), judged by checkStorePage.
+ */
 export function storeQuery(
   pool: ConnectionPool,
   address: string,
@@ -43,19 +46,7 @@ export function storeQuery(
         if (error instanceof BadResponseError) pool.retire(address, connection);
         throw error;
       }
-      if (page.requestId !== requestId && page.requestId !== '') {
-        throw new BadResponseError(
-          address,
-          `reply is for request "${page.requestId}", expected "${requestId}"`,
-        );
-      }
-      if (page.statusCode === STORE_STATUS.tooManyRequests) {
-        throw new RateLimitedError(address, page.statusCode);
-      }
-      if (page.statusCode !== STORE_STATUS.ok) {
-        throw new StoreError(address, page.statusCode, page.statusDesc);
-      }
-      return page;
+      return checkStorePage(page, requestId, address);
     }),
   );
 }

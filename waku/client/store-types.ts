@@ -6,9 +6,9 @@ export interface StoreQuery {
   contentTopics?: string[];
   /** Inclusive, nanoseconds since the epoch. */
   timeStartNs?: bigint;
-  /** Exclusive, nanoseconds since the epoch. */
+  /** Nanoseconds since the epoch; nwaku includes it (`<=`), the RFC says exclusive. */
   timeEndNs?: bigint;
-  /** 0x-hex message hashes (RFC 14); cannot be combined with topic filters. */
+  /** 0x-hex message hashes (RFC 14); nwaku ANDs them with topic filters, go-waku refuses the mix. */
   messageHashes?: string[];
   /** 0x-hex hash of the last message of the previous page (exclusive). */
   cursor?: string;

@@ -19,7 +19,7 @@ export interface ArchiveQuery {
   contentTopics?: readonly string[];
   /** Inclusive. */
   timeStartNs?: bigint | undefined;
-  /** Exclusive. */
+  /** Inclusive, as nwaku's archive (`<=`); the RFC says exclusive. */
   timeEndNs?: bigint | undefined;
   messageHashes?: readonly Uint8Array[];
   /** Position to continue after (exclusive), in the query's direction. */
@@ -168,7 +168,7 @@ export class MessageArchive {
       params.push(query.timeStartNs);
     }
     if (query.timeEndNs !== undefined) {
-      where.push('timestamp < ?');
+      where.push('timestamp <= ?');
       params.push(query.timeEndNs);
     }
     if (query.after !== undefined) {

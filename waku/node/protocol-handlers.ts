@@ -142,7 +142,7 @@ export function storeQueryHandler(options: StoreHandlerOptions) {
         stream.abort(error instanceof Error ? error : new Error(String(error)));
         return;
       }
-      response = badRequest('', `decoding rpc failed: ${error.message}`);
+      response = badRequest(`decoding rpc failed: ${error.message}`);
     }
     try {
       await writeLengthPrefixed(stream, encodeStoreQueryResponse(response), {

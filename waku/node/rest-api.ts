@@ -175,10 +175,14 @@ export function buildRestApi(deps: RestApiDeps): Hono {
   });
 
   app.get('/health', (c) => jsonReply(c, deps.health()));
-  app.get('/debug/v1/info', (c) => {
+  // nwaku serves /info and /version, and still the /debug/v1/ spellings deprecated in 2025-03.
+  const info = (c: Context): Response => {
     const { listenAddresses, enrUri } = deps.info();
     return jsonReply(c, { listenAddresses, ...(enrUri === undefined ? {} : { enrUri }) });
-  });
+  };
+  app.get('/info', info);
+  app.get('/debug/v1/info', info);
+  app.get('/version', (c) => c.text(NODE_VERSION));
   app.get('/debug/v1/version', (c) => c.text(NODE_VERSION));
 
   app.get('/store/v3/messages', async (c) => {

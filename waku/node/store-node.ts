@@ -7,7 +7,7 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { serve } from '@hono/node-server';
 import { type GossipSub, gossipsub, type Message, TopicValidatorResult } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
-import { KEEP_ALIVE, type PeerId, type PrivateKey } from '@libp2p/interface';
+import { type Connection, KEEP_ALIVE, type PeerId, type PrivateKey } from '@libp2p/interface';
 import { mplex } from '@libp2p/mplex';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
@@ -21,13 +21,17 @@ import {
   pubsubTopic,
   RELAY_PROTOCOL,
   STORE_QUERY_PROTOCOL,
+  STORE_STATUS,
 } from '../protocols.ts';
 import type { HealthReport } from '../rest-schemas.ts';
 import {
+  decodeMetadata,
   decodeStoreQueryResponse,
   decodeWakuMessage,
+  encodeMetadata,
   encodeStoreQueryRequest,
   encodeWakuMessage,
+  MAX_METADATA_BYTES,
   MAX_STORE_RESPONSE_BYTES,
   readLengthPrefixed,
   type StoreQueryRequest,
@@ -66,6 +70,15 @@ const NS_PER_MS = 1_000_000n;
 const RELAYED_MEMORY = 10_000;
 /** How often static peers that are not connected are dialled again. */
 export const STATIC_PEER_REDIAL_MS = 1_000;
+/** nwaku's MaxMessageTimestampVariance: a message further than this from the node's clock is not archived. */
+export const MAX_TIMESTAMP_DRIFT_MS = 20_000;
+/** How long the metadata request to a new peer may take. */
+export const PEER_METADATA_TIMEOUT_MS = 5_000;
+
+/** The gossip message id of relayed data: sha256 of the data alone, as nwaku, go-waku and js-waku compute it. */
+export function relayMessageId(data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(data).digest());
+}
 
 export interface StoreNodeOptions {
   /** Node key file and SQLite archive live here. */
@@ -81,6 +94,18 @@ export interface StoreNodeOptions {
   /** Required for the fault injection endpoints; without it they answer 403. */
   adminToken?: string;
   retention?: { maxMessages?: number; maxAgeMs?: number };
+  /**
+   * Messages whose timestamp is further than this from the node's clock (timestamp 0 included) are
+   * relayed but not archived, as nwaku does. Tests that archive history from the past raise it.
+   * @default MAX_TIMESTAMP_DRIFT_MS (20 s)
+   */
+  maxTimestampDriftMs?: number;
+  /**
+   * Mount the store protocol. Off for a boot node: it relays and answers ping and metadata only,
+   * as the `boot-*` nodes of Status fleets do.
+   * @default true
+   */
+  store?: boolean;
   /** Multiaddrs (with /p2p/) to stay connected to for relay. */
   peers?: string[];
   /** Milliseconds since the epoch; injected in tests. @default Date.now */
@@ -190,10 +215,24 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
   const relayedListeners = new Set<(hash: string) => void>();
   const relayedRecently = new Set<string>();
 
+  const storeMounted = options.store ?? true;
+  const maxDriftNs =
+    BigInt(Math.trunc(Math.min(options.maxTimestampDriftMs ?? MAX_TIMESTAMP_DRIFT_MS, 1e15))) *
+    NS_PER_MS;
+  const withinDrift = (timestampNs: bigint): boolean => {
+    const nowNs = BigInt(Math.trunc(clock())) * NS_PER_MS;
+    return timestampNs >= nowNs - maxDriftNs && timestampNs <= nowNs + maxDriftNs;
+  };
+
   const archiveMessage = (topic: string, message: WakuMessage): string => {
     const hash = computeMessageHash(topic, message);
     const hashHex = bytesToHex0x(hash);
-    if (message.ephemeral === true || faults.dropFromArchive()) return hashHex;
+    if (!storeMounted || message.ephemeral === true) return hashHex;
+    if (!withinDrift(message.timestamp ?? 0n)) {
+      log(`not archiving ${hashHex}: its timestamp is more than ${maxDriftNs / NS_PER_MS} ms off`);
+      return hashHex;
+    }
+    if (faults.dropFromArchive()) return hashHex;
     if (
       archive.insert({
         hash,
@@ -250,10 +289,7 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
           emitSelf: false,
           allowedTopics: topics,
           maxInboundDataLength: MAX_RELAY_MESSAGE_BYTES,
-          msgIdFn: (message: Message) =>
-            new Uint8Array(
-              createHash('sha256').update(message.topic).update(message.data).digest(),
-            ),
+          msgIdFn: (message: Message) => relayMessageId(message.data),
         }),
       },
     });
@@ -268,8 +304,14 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
   const handlerContext = { faults, log };
   await libp2p.handle(PING_PROTOCOL, pingHandler(handlerContext));
   await libp2p.handle(METADATA_PROTOCOL, metadataHandler({ ...handlerContext, clusterId, shards }));
-  await libp2p.handle(STORE_QUERY_PROTOCOL, storeQueryHandler({ ...handlerContext, archive }), {
-    maxInboundStreams: MAX_STORE_STREAMS_PER_CONNECTION,
+  if (storeMounted) {
+    await libp2p.handle(STORE_QUERY_PROTOCOL, storeQueryHandler({ ...handlerContext, archive }), {
+      maxInboundStreams: MAX_STORE_STREAMS_PER_CONNECTION,
+    });
+  }
+  // Like nwaku's peer manager: ask every new peer for its metadata and drop it when it is in another cluster.
+  libp2p.addEventListener('connection:open', (event) => {
+    void checkPeerCluster(event.detail, { clusterId, shards, log });
   });
 
   for (const topic of topics) {
@@ -324,11 +366,23 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
     throw new Error(`listeners did not come up (got ${listenAddresses.join(', ') || 'none'})`);
   }
 
-  const enr = buildEnr(privateKey, tcpAddress, websocketAddress, clock, clusterId, shards, log);
+  const enr = buildEnr(
+    privateKey,
+    { tcpAddress, websocketAddress, clusterId, shards, store: storeMounted },
+    clock,
+    log,
+  );
 
   let stopping = false;
   const queryLocal = (request: StoreQueryRequest): StoreQueryResponse =>
-    answerStoreQueryWithFaults(archive, faults, request, log);
+    storeMounted
+      ? answerStoreQueryWithFaults(archive, faults, request, log)
+      : {
+          requestId: '',
+          statusCode: STORE_STATUS.serviceUnavailable,
+          statusDesc: 'store protocol is not mounted',
+          messages: [],
+        };
 
   const queryRemote = async (
     peerAddr: string,
@@ -383,7 +437,7 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
       nodeHealth: status,
       protocolsHealth: [
         { Relay: status },
-        { Store: status },
+        { Store: storeMounted ? status : 'NOT_MOUNTED' },
         { Lightpush: 'NOT_MOUNTED' },
         { Filter: 'NOT_MOUNTED' },
       ],
@@ -584,13 +638,17 @@ export async function startStoreNode(options: StoreNodeOptions): Promise<StoreNo
 /** The ENR nwaku would announce for these listeners; undefined (logged) where one cannot be built. */
 function buildEnr(
   privateKey: PrivateKey,
-  tcpAddress: string,
-  websocketAddress: string,
+  node: {
+    tcpAddress: string;
+    websocketAddress: string;
+    clusterId: number;
+    shards: readonly number[];
+    store: boolean;
+  },
   clock: () => number,
-  clusterId: number,
-  shards: readonly number[],
   log: (line: string) => void,
 ): string | undefined {
+  const { tcpAddress, websocketAddress, clusterId, shards } = node;
   const tcp = multiaddr(tcpAddress).getComponents();
   const ip4 = tcp.find((component) => component.name === 'ip4')?.value;
   const port = tcp.find((component) => component.name === 'tcp')?.value;
@@ -607,10 +665,47 @@ function buildEnr(
       multiaddrs: [websocketAddress.replace(/\/p2p\/[^/]+$/, '')],
       clusterId,
       shards,
-      capabilities: WAKU2_CAPABILITY.relay | WAKU2_CAPABILITY.store,
+      capabilities: node.store
+        ? WAKU2_CAPABILITY.relay | WAKU2_CAPABILITY.store
+        : WAKU2_CAPABILITY.relay,
     });
   } catch (error) {
     log(`no ENR: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
+}
+
+/**
+ * Asks a newly connected peer for its metadata and closes the connection when it names another
+ * cluster. A peer that cannot answer (no metadata protocol, as a bare libp2p client) is kept.
+ */
+async function checkPeerCluster(
+  connection: Connection,
+  own: { clusterId: number; shards: readonly number[]; log: (line: string) => void },
+): Promise<void> {
+  const signal = AbortSignal.timeout(PEER_METADATA_TIMEOUT_MS);
+  let reply: ReturnType<typeof decodeMetadata>;
+  try {
+    const stream = await connection.newStream(METADATA_PROTOCOL, {
+      signal,
+      runOnLimitedConnection: true,
+    });
+    try {
+      await writeLengthPrefixed(stream, encodeMetadata(own), { signal });
+      reply = decodeMetadata(
+        await readLengthPrefixed(stream, { maxBytes: MAX_METADATA_BYTES, signal }),
+      );
+      await stream.close({ signal }).catch(() => stream.abort(new Error('close failed')));
+    } catch (error) {
+      stream.abort(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+  } catch {
+    return;
+  }
+  if (reply.clusterId === own.clusterId) return;
+  own.log(
+    `closing connection to ${connection.remotePeer}: its metadata names cluster ${reply.clusterId ?? '(none)'}, ours is ${own.clusterId}`,
+  );
+  await connection.close().catch(() => connection.abort(new Error('wrong cluster')));
 }

@@ -1,5 +1,11 @@
 // Store v3 query semantics over the archive: filters, hash lookups, exclusive cursors and status codes, as nwaku answers them.
-import { STORE_DEFAULT_PAGE_SIZE, STORE_MAX_PAGE_SIZE, STORE_STATUS } from '../protocols.ts';
+import {
+  STORE_DEFAULT_PAGE_SIZE,
+  STORE_MAX_PAGE_SIZE,
+  STORE_RATE_LIMITED_DESC,
+  STORE_RATE_LIMITED_REQUEST_ID,
+  STORE_STATUS,
+} from '../protocols.ts';
 import type { StoreQueryRequest, StoreQueryResponse, WakuMessageKeyValue } from '../wire.ts';
 import type { ArchivedMessage, MessageArchive } from './archive.ts';
 
@@ -9,12 +15,23 @@ export const MAX_CONTENT_TOPICS_PER_QUERY = 10;
 export const MAX_HASHES_PER_QUERY = 100;
 export const MESSAGE_HASH_BYTES = 32;
 
-function failure(requestId: string, statusCode: number, statusDesc: string): StoreQueryResponse {
-  return { requestId, statusCode, statusDesc, messages: [] };
+/** nwaku's error replies never echo the request id: it is left empty (and still written). */
+function failure(statusCode: number, statusDesc: string): StoreQueryResponse {
+  return { requestId: '', statusCode, statusDesc, messages: [] };
 }
 
-export function badRequest(requestId: string, statusDesc: string): StoreQueryResponse {
-  return failure(requestId, STORE_STATUS.badRequest, statusDesc);
+export function badRequest(statusDesc: string): StoreQueryResponse {
+  return failure(STORE_STATUS.badRequest, statusDesc);
+}
+
+/** nwaku's rate-limit reply: written before the request is read, so its id is "N/A". */
+export function rateLimited(): StoreQueryResponse {
+  return {
+    requestId: STORE_RATE_LIMITED_REQUEST_ID,
+    statusCode: STORE_STATUS.tooManyRequests,
+    statusDesc: STORE_RATE_LIMITED_DESC,
+    messages: [],
+  };
 }
 
 export function toKeyValue(message: ArchivedMessage, includeData: boolean): WakuMessageKeyValue {
@@ -41,6 +58,9 @@ export function pageSizeOf(limit: bigint | undefined): number {
 /**
  * Answers one store query from the archive. Backward pages come back in ascending time order
  * (newest page first), and the cursor is the hash of the last message read in the query's direction.
+ * Where nwaku and the RFC differ, this follows nwaku: both time bounds are inclusive, hash lookups
+ * combined with topic filters are ANDed (the RFC forbids the combination, go-waku refuses it), and a
+ * cursor that names no archived message is a 300 (bad response).
  *
  * @example
  * const response = answerStoreQuery(archive, { requestId: '1', includeData: true, contentTopics: ['/a/1/b/proto'], messageHashes: [], paginationForward: true });
@@ -50,39 +70,30 @@ export function answerStoreQuery(
   request: StoreQueryRequest,
 ): StoreQueryResponse {
   const requestId = request.requestId;
-  const hasTopicFilter = request.pubsubTopic !== undefined || request.contentTopics.length > 0;
-  if (request.messageHashes.length > 0 && hasTopicFilter) {
-    return badRequest(
-      requestId,
-      'message_hashes cannot be combined with pubsub_topic or content_topics',
-    );
-  }
   if (request.contentTopics.length > MAX_CONTENT_TOPICS_PER_QUERY) {
     return badRequest(
-      requestId,
       `content_topics has ${request.contentTopics.length} entries, at most ${MAX_CONTENT_TOPICS_PER_QUERY} are allowed`,
     );
   }
   if (request.messageHashes.length > MAX_HASHES_PER_QUERY) {
     return badRequest(
-      requestId,
       `message_hashes has ${request.messageHashes.length} entries, at most ${MAX_HASHES_PER_QUERY} are allowed`,
     );
   }
   if (request.messageHashes.some((hash) => hash.byteLength !== MESSAGE_HASH_BYTES)) {
-    return badRequest(requestId, `message_hashes entries must be ${MESSAGE_HASH_BYTES} bytes`);
+    return badRequest(`message_hashes entries must be ${MESSAGE_HASH_BYTES} bytes`);
   }
   let after: { timestampNs: bigint; hash: Uint8Array } | undefined;
   if (request.paginationCursor !== undefined) {
     if (request.paginationCursor.byteLength !== MESSAGE_HASH_BYTES) {
-      return badRequest(
-        requestId,
-        `pagination_cursor must be a ${MESSAGE_HASH_BYTES}-byte message hash`,
-      );
+      return badRequest(`pagination_cursor must be a ${MESSAGE_HASH_BYTES}-byte message hash`);
     }
     after = archive.positionOf(request.paginationCursor);
     if (after === undefined) {
-      return badRequest(requestId, 'pagination_cursor does not name an archived message');
+      return failure(
+        STORE_STATUS.badResponse,
+        'pagination_cursor does not name an archived message',
+      );
     }
   }
   const pageSize = pageSizeOf(request.paginationLimit);
@@ -126,18 +137,13 @@ export function answerStoreQueryWithFaults(
   log: (line: string) => void,
 ): StoreQueryResponse {
   const injected = faults.storeFailure();
-  if (injected !== undefined) {
-    return failure(
-      request.requestId,
-      injected,
-      injected === STORE_STATUS.tooManyRequests ? 'too many requests' : 'service unavailable',
-    );
-  }
+  if (injected === STORE_STATUS.tooManyRequests) return rateLimited();
+  if (injected !== undefined) return failure(injected, 'SERVICE_UNAVAILABLE');
   try {
     return answerStoreQuery(archive, request);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     log(`store query failed: ${reason}`);
-    return failure(request.requestId, STORE_STATUS.badResponse, `archive error: ${reason}`);
+    return failure(STORE_STATUS.badResponse, `archive error: ${reason}`);
   }
 }

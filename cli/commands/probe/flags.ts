@@ -1,6 +1,6 @@
 // Probe command flags: defaults, the usage error, number and duration parsing, and the settings a command runs with.
 import type { Command } from 'commander';
-import { type FleetConfig, FleetConfigSchema } from '../../../fleet/config.ts';
+import { type FleetConfig, FleetConfigSchema, probedPubsubTopics } from '../../../fleet/config.ts';
 import { UserError } from '../../../fleet/user-error.ts';
 import { loadFleetConfig } from '../../../local/config-file.ts';
 import { autoshard } from '../../../waku/node/autosharding.ts';
@@ -77,6 +77,8 @@ export interface ProbeSettings {
   clusterId: number;
   shards: number[];
   pubsubTopic: string;
+  /** What freshness probes: `probe.pubsubTopics`, else every shard (Status does not autoshard). */
+  pubsubTopics: string[];
   vantage: { id: string; reachesRest: boolean };
   probe: FleetConfig['probe'];
   completeness: FleetConfig['completeness'];
@@ -131,6 +133,7 @@ export async function resolveProbeSettings(options: SourceOptions): Promise<Prob
     shards,
     // Status's content topics share an application and version, so autosharding puts them on one shard.
     pubsubTopic: pubsubTopic(clusterId, autoshard(firstTopic, shards)),
+    pubsubTopics: probedPubsubTopics({ clusterId, shards, probe }),
     vantage,
     probe,
     completeness: config?.completeness ?? shape.completeness.parse(undefined),

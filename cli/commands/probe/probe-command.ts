@@ -30,6 +30,7 @@ export function registerProbeCommand(program: Command): void {
           probe: settings.probe,
           clusterId: settings.clusterId,
           pubsubTopic: settings.pubsubTopic,
+          pubsubTopics: settings.pubsubTopics,
         },
       ),
     );

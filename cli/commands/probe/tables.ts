@@ -5,6 +5,7 @@ import type { StressReport } from '../../../probes/stress/run-stress.ts';
 function describeProbe(result: ProbeResult | undefined): string {
   if (result === undefined) return '-';
   if (!result.ok) return `FAIL ${result.errorClass ?? 'unknown'}`;
+  if (result.storeNode === false) return 'not a store node';
   switch (result.kind) {
     case 'ping':
       return `${(result.latencyMs ?? 0).toFixed(1)} ms${result.freshDial ? ' (fresh)' : ''}`;

@@ -171,7 +171,7 @@ describe('the client against the local store node', () => {
     assert.ok(pages[1]?.cursor !== undefined);
   });
 
-  it('filters by time range, start inclusive and end exclusive', async () => {
+  it('filters by time range with both ends inclusive, as nwaku does', async () => {
     // Act
     const page = await dialer.storeQuery(
       local.node.tcpAddress,
@@ -188,7 +188,7 @@ describe('the client against the local store node', () => {
     // Assess
     assert.deepEqual(
       page.messages.map((message) => message.hash),
-      published.slice(10, 20).map((message) => message.hash),
+      published.slice(10, 21).map((message) => message.hash),
     );
   });
 
@@ -229,14 +229,28 @@ describe('the client against the local store node', () => {
     for (const message of page.messages) assert.equal(message.pubsubTopic, PUBSUB_TOPIC);
   });
 
-  it('gets StoreError 400 when a hash query is mixed with topic filters', async () => {
+  it('ANDs a hash query with topic filters, as nwaku does', async () => {
+    const chat = published.find((message) => message.contentTopic === CHAT_TOPIC)!;
+    const other = published.find((message) => message.contentTopic === OTHER_TOPIC)!;
+    const page = await dialer.storeQuery(
+      local.node.tcpAddress,
+      { includeData: false, messageHashes: [chat.hash, other.hash], contentTopics: [CHAT_TOPIC] },
+      deadline(),
+    );
+    assert.deepEqual(
+      page.messages.map((message) => message.hash),
+      [chat.hash],
+    );
+  });
+
+  it('gets StoreError 300 for a cursor the node does not hold', async () => {
     await assert.rejects(
       dialer.storeQuery(
         local.node.tcpAddress,
-        { includeData: false, messageHashes: [published[0]!.hash], contentTopics: [CHAT_TOPIC] },
+        { includeData: false, pubsubTopic: PUBSUB_TOPIC, cursor: `0x${'09'.repeat(32)}` },
         deadline(),
       ),
-      (error: unknown) => error instanceof StoreError && error.statusCode === 400,
+      (error: unknown) => error instanceof StoreError && error.statusCode === 300,
     );
   });
 

@@ -75,14 +75,19 @@ describe('fault injection on a running node', () => {
     node.faults.set({ storeErrorRate: 1, storeErrorCode: 503 });
     const unavailable = await storeQuery(client, node.tcpAddress, { requestId: 'x' });
     assert.equal(unavailable.statusCode, 503);
-    assert.equal(unavailable.requestId, 'x');
+    assert.equal(unavailable.requestId, '', 'nwaku leaves the request id of an error reply empty');
     const restUnavailable = StoreQueryResponseSchema.parse(
       await (await fetch(`${node.restUrl}/store/v3/messages`)).json(),
     );
     assert.equal(restUnavailable.statusCode, 503);
 
     node.faults.set({ storeErrorCode: 429 });
-    assert.equal((await storeQuery(client, node.tcpAddress, {})).statusCode, 429);
+    const limited = await storeQuery(client, node.tcpAddress, { requestId: 'y' });
+    assert.deepEqual(
+      [limited.requestId, limited.statusCode, limited.statusDesc],
+      ['N/A', 429, 'TOO_MANY_REQUESTS'],
+      "nwaku's rate-limit reply, written before the request is read",
+    );
     const restLimited = await fetch(`${node.restUrl}/store/v3/messages`);
     assert.equal(restLimited.status, 429, 'nwaku turns a 429 store answer into HTTP 429');
     await restLimited.text();

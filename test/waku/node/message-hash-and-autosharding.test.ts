@@ -1,4 +1,4 @@
-// RFC 14 message hashes against the RFC's published vectors, and RFC 51 autosharding against go-waku/nwaku's known shard.
+// RFC 14 message hashes against the RFC's and nwaku's published vectors, and RFC 51 autosharding against go-waku/nwaku's known shard.
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import { bytesToHex0x, hex0xToBytes, messageHashHex } from '../../../waku/message-hash.ts';
@@ -47,6 +47,54 @@ describe('RFC 14 message hash', () => {
     assert.deepEqual(hex0xToBytes(bytesToHex0x(bytes)), bytes);
     assert.equal(hex0xToBytes('0xabc'), undefined);
     assert.equal(hex0xToBytes('0xzz'), undefined);
+  });
+});
+
+// The vectors of nwaku's own tests (tests/waku_core/test_message_digest.nim): pubsub topic
+// /waku/2/rs/0/0, the same payload, content topic and timestamp as RFC 14's.
+const NWAKU = { ...RFC14, pubsubTopic: '/waku/2/rs/0/0' };
+
+describe("nwaku's message hash vectors", () => {
+  it('spells the inputs as nwaku does', () => {
+    assert.equal(Buffer.from(NWAKU.pubsubTopic).toString('hex'), '2f77616b752f322f72732f302f30');
+    assert.equal(
+      Buffer.from(NWAKU.contentTopic).toString('hex'),
+      '2f77616b752f322f64656661756c742d636f6e74656e742f70726f746f',
+    );
+    assert.equal(NWAKU.timestamp, 1681964442n * 1_000_000_000n);
+  });
+
+  it('matches the vector with an empty meta', () => {
+    assert.equal(
+      messageHashHex(NWAKU.pubsubTopic, { ...NWAKU, meta: new Uint8Array(0) }),
+      '0xcccab07fed94181c83937c8ca8340c9108492b7ede354a6d95421ad34141fd37',
+    );
+  });
+
+  it('matches the vector with a 12-byte meta', () => {
+    assert.equal(
+      messageHashHex(NWAKU.pubsubTopic, { ...NWAKU, meta: hex('73757065722d736563726574') }),
+      '0xb9b4852f9d8c489846e8bfc6c5ca6a1a8d460a40d28832a966e029eb39619199',
+    );
+  });
+
+  it('matches the vector with a 64-byte meta', () => {
+    const meta = Uint8Array.from({ length: 64 }, (_, index) => index);
+    assert.equal(
+      messageHashHex(NWAKU.pubsubTopic, { ...NWAKU, meta }),
+      '0x653460d04f66c5b11814d235152f4f246e6f03ef80a305a825913636fbafd0ba',
+    );
+  });
+
+  it('matches the vector with a zero-length payload', () => {
+    assert.equal(
+      messageHashHex(NWAKU.pubsubTopic, {
+        ...NWAKU,
+        payload: new Uint8Array(0),
+        meta: hex('73757065722d736563726574'),
+      }),
+      '0x0f6448cc23b2db6c696aa6ab4b693eff4cf3549ff346fe1dbeb281697396a09f',
+    );
   });
 });
 

@@ -115,17 +115,21 @@ describe('store node REST API', () => {
     assert.equal(second.paginationCursor, undefined);
   });
 
-  it('reports a hash query mixed with topic filters as statusCode 400', async () => {
-    const reply = StoreQueryResponseSchema.parse(
-      JSON.parse(
-        (
-          await get(
-            `/store/v3/messages?hashes=${hash}&contentTopics=${encodeURIComponent(CONTENT_TOPIC)}`,
-          )
-        ).text,
-      ),
+  it('ANDs a hash query with topic filters, as nwaku does', async () => {
+    const query = (contentTopic: string) =>
+      `/store/v3/messages?hashes=${hash}&contentTopics=${encodeURIComponent(contentTopic)}`;
+    const matching = StoreQueryResponseSchema.parse(
+      JSON.parse((await get(query(CONTENT_TOPIC))).text),
     );
-    assert.equal(reply.statusCode, 400);
+    assert.equal(matching.statusCode, 200);
+    assert.deepEqual(
+      matching.messages.map((entry) => entry.messageHash),
+      [hash],
+    );
+    const other = StoreQueryResponseSchema.parse(
+      JSON.parse((await get(query('/rest-test/1/elsewhere/proto'))).text),
+    );
+    assert.deepEqual(other.messages, []);
   });
 
   it('rejects malformed query parameters with 400 naming the parameter', async () => {
