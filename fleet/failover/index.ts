@@ -7,3 +7,4 @@ export * from './min-healthy.ts';
 export * from './probation.ts';
 export * from './replacement.ts';
 export * from './runtime-evidence.ts';
+export * from './tasks-below-desired.ts';
