@@ -55,8 +55,8 @@ export function judgeBlindness(
   for (const sight of sights) {
     for (let i = 0; i < nodeCount; i++) {
       if (sight.seen[i] !== 1) continue;
-      seenCount[i]++;
-      if (sight.failed[i] === 1) failCount[i]++;
+      seenCount[i] = (seenCount[i] as number) + 1;
+      if (sight.failed[i] === 1) failCount[i] = (failCount[i] as number) + 1;
     }
   }
   return sights.map((sight) => {
