@@ -15,7 +15,10 @@ export default defineConfig({
     testTimeout: TEST_TIMEOUT_MS,
     hookTimeout: FLEET_SETUP_TIMEOUT_MS,
     teardownTimeout: FLEET_SETUP_TIMEOUT_MS,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // In CI a JSON report beside the console one lets .ci/run print a plain closing count.
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: '.vitest-results.json' }]]
+      : ['default'],
     coverage: {
       provider: 'v8',
       include: [
