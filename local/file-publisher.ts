@@ -179,7 +179,7 @@ export class FileRegistryPublisher implements RegistryPublisher {
       throw new RegistryPublishError('the public key is not a PEM public key');
     this.#assertPublishable(artifacts, this.#lastSequence);
     // X-Registry-Sequence is this label: it must be the document's own meta.sequence.
-    const labelled = parseFleetsJsonBytes(artifacts.fleetsJson).meta.sequence;
+    const labelled = metaSequenceOf(artifacts.fleetsJson);
     if (labelled !== artifacts.sequence) {
       throw new RegistryPublishError(
         `the version is labelled ${artifacts.sequence} but fleets.json says meta.sequence ${labelled}; publish the sequence the document was built with`,
@@ -203,6 +203,16 @@ export class FileRegistryPublisher implements RegistryPublisher {
     this.#lastSequence = artifacts.sequence;
     this.#current = published(artifacts, signatureBase64);
     for (const listener of this.#listeners) listener(this.#current);
+  }
+}
+
+/** meta.sequence of a fleets.json, without the schema (the guard judges that); undefined when absent or not JSON. */
+function metaSequenceOf(bytes: Uint8Array): unknown {
+  try {
+    return (JSON.parse(new TextDecoder().decode(bytes)) as { meta?: { sequence?: unknown } }).meta
+      ?.sequence;
+  } catch {
+    return undefined;
   }
 }
 
