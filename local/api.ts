@@ -5,6 +5,7 @@ import { streamSSE } from 'hono/streaming';
 import * as z from 'zod';
 import { type StressTestRequest, stressRequestSchema } from '../control/stress-request.ts';
 import { describeIssues, type FleetConfig } from '../fleet/config.ts';
+import { type ApiProtectionOptions, protectApi } from './api-protections.ts';
 import type { PublishedRegistry } from './file-publisher.ts';
 import type { FleetEvent, NodeSample } from './sqlite-state-store.ts';
 
@@ -91,6 +92,8 @@ export interface ApiOptions {
   adminToken: string;
   /** The dashboard page served at `/`. */
   dashboardHtml: string;
+  /** Body limits, headers and the Host check (local/api-protections.ts). */
+  protections?: ApiProtectionOptions;
 }
 
 /** Thrown by FleetControl when a request names a node that does not exist. */
@@ -130,6 +133,7 @@ function errorResponse(c: Context, error: unknown): Response {
 export function createApi(options: ApiOptions): Hono {
   const { config, control, adminToken } = options;
   const app = new Hono();
+  protectApi(app, options.protections);
   const cacheControl = `public, max-age=${config.registry.cacheMaxAgeSeconds}`;
   const stressSchema = stressRequestSchema(config);
   const knownNodes = new Set(config.nodes.map((node) => node.id));
