@@ -1,7 +1,7 @@
 // The control step's decision half: load the fleet state, run one controller round, save it, retrying when another run saved first.
 import type { FleetConfig } from '../fleet/config.ts';
 import { type ControllerRoundResult, runControllerRound } from '../fleet/controller.ts';
-import type { CompletenessResult, StressSummary } from '../fleet/observations.ts';
+import type { CompletenessResult, ProbeRound, StressSummary } from '../fleet/observations.ts';
 import { StaleStateError, type StateStore, type TaskState } from '../fleet/ports.ts';
 import { type FleetState, initialFleetState } from '../fleet/state.ts';
 
@@ -15,8 +15,12 @@ export type DecisionStore = Pick<
 
 export interface DecideRoundInput {
   config: FleetConfig;
-  store: DecisionStore;
+  /** probeRounds is only read when the input carries no probeRounds. */
+  store: Pick<DecisionStore, 'loadFleetState' | 'saveFleetState'> &
+    Partial<Pick<DecisionStore, 'probeRounds'>>;
   round: number;
+  /** The round's reports, already gathered; read from the store when absent. */
+  probeRounds?: readonly ProbeRound[];
   nowMs: number;
   taskStates?: ReadonlyMap<string, TaskState>;
   completeness?: readonly CompletenessResult[];
@@ -44,7 +48,7 @@ export interface DecidedRound extends ControllerRoundResult {
  */
 export async function decideRound(input: DecideRoundInput): Promise<DecidedRound> {
   const maxAttempts = input.maxAttempts ?? DEFAULT_DECIDE_MAX_ATTEMPTS;
-  const probeRounds = await input.store.probeRounds(input.round);
+  const probeRounds = input.probeRounds ?? (await readProbeRounds(input));
   let current = input.current ?? (await load(input));
   for (let attempt = 1; ; attempt++) {
     const result = runControllerRound({
@@ -61,9 +65,13 @@ export async function decideRound(input: DecideRoundInput): Promise<DecidedRound
     if (result.state === current.state) {
       return { ...result, version: current.version, previousListedNodeIds };
     }
+    const state: FleetState = {
+      ...result.state,
+      reportingVantageIds: reportingVantageIds(probeRounds),
+    };
     try {
-      const version = await input.store.saveFleetState(result.state, current.version);
-      return { ...result, version, previousListedNodeIds };
+      const version = await input.store.saveFleetState(state, current.version);
+      return { ...result, state, version, previousListedNodeIds };
     } catch (error) {
       if (!(error instanceof StaleStateError) || attempt >= maxAttempts) throw error;
       current = await load(input);
@@ -74,4 +82,16 @@ export async function decideRound(input: DecideRoundInput): Promise<DecidedRound
 async function load(input: DecideRoundInput): Promise<{ state: FleetState; version: number }> {
   const loaded = await input.store.loadFleetState();
   return { state: loaded.state ?? initialFleetState(input.config), version: loaded.version };
+}
+
+async function readProbeRounds(input: DecideRoundInput): Promise<ProbeRound[]> {
+  if (!input.store.probeRounds) {
+    throw new TypeError('decideRound needs probeRounds in its input or a store that reads them');
+  }
+  return input.store.probeRounds(input.round);
+}
+
+/** The distinct vantage points behind a round's reports, sorted. */
+export function reportingVantageIds(probeRounds: readonly ProbeRound[]): string[] {
+  return [...new Set(probeRounds.map((probeRound) => probeRound.vantageId))].sort();
 }

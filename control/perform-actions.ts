@@ -1,17 +1,9 @@
 // The control step's acting half: claim each decided action once, then drain, replace, re-admit or raise alarms.
-import type { ClearAlarmAction, FleetAction, RaiseAlarmAction } from '../fleet/failover/actions.ts';
-import type { NodeRuntime } from '../fleet/ports.ts';
+import type { FleetAction } from '../fleet/failover/actions.ts';
+import type { AlarmSink, NodeRuntime, StructuredLog } from '../fleet/ports.ts';
 
-/** Where alarm actions go: CloudWatch metrics and logs on AWS, the event log locally. */
-export interface AlarmSink {
-  raise(action: RaiseAlarmAction): void | Promise<void>;
-  clear(action: ClearAlarmAction): void | Promise<void>;
-}
-
-export interface ActionLog {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
-}
+export type { AlarmSink } from '../fleet/ports.ts';
+export type ActionLog = StructuredLog;
 
 export interface PerformActionsDeps {
   /** The state store's claimAction: true the first time a key is claimed. */

@@ -98,7 +98,7 @@ export function runControllerRound(input: ControllerRoundInput): ControllerRound
     const next = carriedNodeState(prev, evidence.reputation);
     nextStates[i] = next;
     advanceNode(lifecycle, nodeId, prev, next, evidence.verdict, taskState);
-    if (isDrainCandidate(next, failover)) {
+    if (isDrainCandidate(next, failover, runtimeEvidence(taskState) === 'down')) {
       candidates.push({
         index: i,
         nodeId,

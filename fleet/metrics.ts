@@ -13,6 +13,14 @@ export const METRIC_DIMENSIONS = {
 } as const;
 
 export const METRICS = {
+  /** Controller, every round: vantage points whose report of the decided round arrived in time (count, `[Fleet]`). */
+  reportingVantagePoints: 'ReportingVantagePoints',
+  /** Controller, every round: nodes in fleets.json after the round, operator drains applied (count, `[Fleet]`). */
+  listedNodes: 'ListedNodes',
+  /** Controller, every round: listed nodes the controller holds healthy (status active) (count, `[Fleet]`). */
+  healthyListedNodes: 'HealthyListedNodes',
+  /** Controller, every round: gathering, deciding, performing and publishing, in milliseconds (`[Fleet]`). */
+  roundDurationMs: 'RoundDurationMs',
   /** Controller, every round: vantage points that judged themselves blind (count, `[Fleet]`). */
   blindVantagePoints: 'BlindVantagePoints',
   /** Controller: nodes that stayed unhealthy after failover.maxReplaceAttempts (count, `[Fleet]`). */

@@ -90,6 +90,8 @@ export const FleetStateSchema = z.strictObject({
   alarmRaises: z.record(z.string(), count),
   /** Who is in fleets.json after the last round, in config order. */
   listedNodeIds: z.array(z.string()),
+  /** Vantage points whose report of lastProcessedRound the controller decided on (absent in older states). */
+  reportingVantageIds: z.array(z.string()).optional(),
 });
 export type FleetState = z.infer<typeof FleetStateSchema>;
 

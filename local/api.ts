@@ -46,6 +46,8 @@ export interface FleetSnapshot {
   activeAlarms: string[];
   /** Vantage points whose results are ignored because they look blind. */
   blindVantageIds: string[];
+  /** Vantage points whose reports the latest decided round was decided on. */
+  reportingVantageIds: string[];
 }
 
 /** The same request the stress function is invoked with on AWS. */

@@ -1,36 +1,27 @@
-// The embedded default: a whole fleet, three probers, the controller, the signed registry and the dashboard in one process.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// The embedded default, as a composition root: local adapters for the control loop's ports, the nodes, three probers, the API and the dashboard.
+import { statfs } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { decideRound } from '../control/decide-round.ts';
+import { type ControllerRoundOutcome, FleetController } from '../control/controller-round.ts';
 import { registryListing } from '../control/listing.ts';
-import type { NodeMultiaddrs } from '../control/node-addresses.ts';
-import { type AlarmSink, performActions } from '../control/perform-actions.ts';
-import { buildRegistryArtifacts, listedNodesOf } from '../control/registry-artifacts.ts';
-import { ALARMS, type AlarmDefinition } from '../fleet/alarms.ts';
-import { completenessVantageId, type FleetConfig } from '../fleet/config.ts';
-import { type FleetAction, fleetReputations } from '../fleet/controller.ts';
-import { alarmDefinition } from '../fleet/failover/actions.ts';
-import type { ProbeRound } from '../fleet/observations.ts';
-import type { NodeRuntime, TaskState } from '../fleet/ports.ts';
-import type { ListedNode, RegistrySigner } from '../fleet/registry/index.ts';
-import { type FleetState, initialFleetState, parseFleetState } from '../fleet/state.ts';
-import { laggedWindow, measureCompleteness, storeHashSource } from '../probes/completeness.ts';
 import {
-  type ProbeRoundDialer,
-  type ProbeRoundRest,
-  type ProbeTarget,
-  runProbeRound,
-} from '../probes/probe-round.ts';
-import { runStress } from '../probes/stress/run-stress.ts';
-import { libp2pStressTarget, restStressTarget } from '../probes/stress/stress-targets.ts';
-import type { ProbeDialer } from '../waku/client/dialer.ts';
-import { ConnectionRefusedError } from '../waku/errors.ts';
-import { autoshard } from '../waku/node/autosharding.ts';
-import { pubsubTopic } from '../waku/protocols.ts';
+  drainByOperator,
+  OperatorDrainRefusedError,
+  undrainByOperator,
+} from '../control/operator-drains.ts';
+import {
+  OPERATOR_DRAINED_REASON,
+  type PublicationOutcome,
+  RegistryPublication,
+} from '../control/publication.ts';
+import { sequentialRounds, WatchLoop, watchForCrashes, watchRound } from '../control/watch-loop.ts';
+import type { FleetConfig } from '../fleet/config.ts';
+import type { FleetAction } from '../fleet/controller.ts';
+import type { ProbeRound } from '../fleet/observations.ts';
+import type { NodeRuntime } from '../fleet/ports.ts';
+import { type FleetState, parseFleetState } from '../fleet/state.ts';
 import {
   type ChaosRequest,
   createApi,
@@ -38,38 +29,68 @@ import {
   type FleetSnapshot,
   type LiveUpdate,
   NodeStateConflictError,
-  type NodeView,
   type StressRequest,
-  UnknownNodeError,
 } from './api.ts';
+import { FleetChaos, resolveNodeId } from './chaos.ts';
+import { CompletenessLoop } from './completeness-loop.ts';
+import {
+  LatestMetrics,
+  processNodeDirectory,
+  sqliteObservations,
+  sqliteOperatorDrains,
+  sqlitePublicationHistory,
+  timerClock,
+} from './control-ports.ts';
 import { loadDashboardHtml } from './dashboard/page.ts';
+import {
+  ADMIN_TOKEN_FILE,
+  type DataFolderLock,
+  loadOrCreateAdminToken,
+  prepareDataFolder,
+  REGISTRY_DIR,
+  STATE_DB_FILE,
+  signingKeyPath,
+  writeApiUrl,
+} from './data-folder.ts';
+import { isDiskFull } from './disk-full.ts';
+import { EventLog, RECENT_EVENTS } from './event-log.ts';
 import { FileRegistryPublisher, type PublishedRegistry } from './file-publisher.ts';
 import { loadOrCreateFileSigner } from './file-signer.ts';
-import { type NodeLaunch, type NodePortAssignment, ProcessRuntime } from './process-runtime.ts';
-import { type FleetEvent, SqliteStateStore } from './sqlite-state-store.ts';
+import {
+  fleetSnapshot,
+  nodeSamples,
+  type RoundObservation,
+  summarizeRounds,
+} from './fleet-snapshot.ts';
+import {
+  type NodeCommand,
+  type NodeLaunch,
+  type NodePortAssignment,
+  ProcessRuntime,
+} from './process-runtime.ts';
+import { RuntimeAlarms } from './runtime-alarms.ts';
+import { SqliteStateStore } from './sqlite-state-store.ts';
+import { StressRuns } from './stress-runs.ts';
 import { DEFAULT_TRAFFIC_RATE_PER_SECOND, TrafficGenerator } from './traffic.ts';
+import { LocalVantageProber } from './vantage-probers.ts';
 
-export const DEFAULT_DATA_DIR = '.storefleet';
+export { ADMIN_TOKEN_FILE, API_URL_FILE, DEFAULT_DATA_DIR, signingKeyPath } from './data-folder.ts';
+
 export const DEFAULT_HTTP_PORT = 8080;
-/** The token file chaos commands read; only its owner may read it. */
-export const ADMIN_TOKEN_FILE = 'admin-token';
-/** Where the API listens, for chaos commands run from another shell. */
-export const API_URL_FILE = 'api-url';
-const ADMIN_TOKEN_FILE_MODE = 0o600;
 const LOOPBACK = '127.0.0.1';
-/** Republish when a third of the expiry is left, so no client ever holds an expired copy. */
-const REPUBLISH_AT_EXPIRY_FRACTION = 2 / 3;
-/** A flapping node stalls again once it has been back and healthy for this many rounds. */
-const FLAP_HEALTHY_ROUNDS = 2;
-/** Dashboard history and the event log carry this many entries per request. */
-const RECENT_EVENTS = 200;
-/** TasksBelowDesired waits this many rounds beyond a drain and replacement, so that routine repairs do not page. */
-const TASKS_BELOW_DESIRED_GRACE_ROUNDS = 3;
-/** First dials share the CPU with six starting nodes: give them far longer than a probe. */
-const WARM_UP_TIMEOUT_MS = 10_000;
-/** What registry.json says of a node an operator took out. */
-const OPERATOR_DRAINED_REASON = 'drained by an operator';
-const NODE_SETTINGS = { ports: 'runtime.ports', operatorDrained: 'operator.drained' } as const;
+/** The controller waits this long past the probe deadline for reports; locally they are all in by then. */
+const REPORT_SETTLE_MS = 500;
+const PORTS_SETTING = 'runtime.ports';
+/** After a full disk, writing resumes once the data folder has this much free again. */
+const DISK_FULL_RESUME_FREE_BYTES = 1024 * 1024;
+
+/** Thrown by start() when its signal aborted start-up (Ctrl-C or SIGTERM while nodes were starting). */
+export class StartAbortedError extends Error {
+  constructor(reason: string) {
+    super(`start-up stopped: ${reason}; every node started so far was stopped`);
+    this.name = 'StartAbortedError';
+  }
+}
 
 export interface OrchestratorOptions {
   config: FleetConfig;
@@ -77,8 +98,10 @@ export interface OrchestratorOptions {
   dataDir?: string;
   /** HTTP port on 127.0.0.1; 0 picks a free one. @default 8080 */
   port?: number;
-  /** Wipe state, registry and node data first (the signing key and admin token are kept). */
+  /** Forget state, registry and node data first (the signing key, admin token and registry sequence are kept). */
   reset?: boolean;
+  /** Aborting it during start-up stops what was started and rejects with StartAbortedError. */
+  signal?: AbortSignal;
   /** Milliseconds since the epoch. @default Date.now */
   clock?: () => number;
   /** Time between probe rounds. @default config.probe.intervalSeconds */
@@ -88,21 +111,9 @@ export interface OrchestratorOptions {
   /** @default DEFAULT_TRAFFIC_RATE_PER_SECOND */
   trafficRatePerSecond?: number;
   /** How node processes are launched; tests may wrap it. @default `storefleet node run` */
-  nodeCommand?: (launch: NodeLaunch) => { file: string; args: string[] };
+  nodeCommand?: (launch: NodeLaunch) => NodeCommand;
   /** Console lines (alarms, actions, lifecycle). @default console.log */
   log?: (line: string) => void;
-}
-
-interface VantageProber {
-  id: string;
-  reachesRest: boolean;
-  dialer: ProbeDialer;
-}
-
-interface RoundObservation {
-  rttMs: number | null;
-  freshnessAgeMs: number | null;
-  lastError: string | null;
 }
 
 /**
@@ -117,36 +128,31 @@ export class Orchestrator implements FleetControl {
   readonly dataDir: string;
   readonly adminToken: string;
   url = '';
+  /** The latest value of each fleet-level metric the loop emitted. */
+  readonly metrics: LatestMetrics;
   readonly #options: OrchestratorOptions;
   readonly #clock: () => number;
   readonly #log: (line: string) => void;
   readonly #store: SqliteStateStore<FleetState>;
   readonly #publisher: FileRegistryPublisher;
-  readonly #signer: RegistrySigner;
   readonly #runtime: ProcessRuntime;
-  readonly #listeners = new Set<(update: LiveUpdate) => void>();
-  readonly #blindVantages = new Set<string>();
-  readonly #flapping = new Set<string>();
-  readonly #pubsubTopic: string;
-  #probers: VantageProber[] = [];
+  readonly #drains: ReturnType<typeof sqliteOperatorDrains>;
+  readonly #events: EventLog;
+  readonly #alarms: RuntimeAlarms;
+  readonly #chaos: FleetChaos;
+  readonly #stress: StressRuns;
+  readonly #completeness: CompletenessLoop;
+  readonly #controller: FleetController;
+  readonly #lock: DataFolderLock;
+  #probers: LocalVantageProber[] = [];
+  #loop: WatchLoop | undefined;
+  #unwatchCrashes: (() => void) | undefined;
   #traffic: TrafficGenerator | undefined;
   #server: Server | undefined;
-  #state: FleetState;
-  #version: number;
   #round: number;
   #snapshot: FleetSnapshot;
   #observations = new Map<string, RoundObservation>();
-  #lastPublishedKey: string | undefined;
-  #lastPublishedAtMs = 0;
-  #tasksBelowDesiredRounds = 0;
-  #localAlarms = new Set<string>();
-  #roundTimer: NodeJS.Timeout | undefined;
-  #completenessTimer: NodeJS.Timeout | undefined;
-  #currentRound: Promise<void> = Promise.resolve();
-  #completenessRun: Promise<void> | undefined;
-  #stressRuns = new Set<Promise<void>>();
   #stopping = false;
-  #publishing: Promise<void> = Promise.resolve();
   #roundsCompleted = 0;
 
   private constructor(
@@ -156,11 +162,16 @@ export class Orchestrator implements FleetControl {
       adminToken: string;
       store: SqliteStateStore<FleetState>;
       publisher: FileRegistryPublisher;
-      signer: RegistrySigner;
-      state: FleetState;
-      version: number;
+      runtime: ProcessRuntime;
+      events: EventLog;
+      alarms: RuntimeAlarms;
+      metrics: LatestMetrics;
+      controller: FleetController;
+      drains: ReturnType<typeof sqliteOperatorDrains>;
+      lock: DataFolderLock;
     },
   ) {
+    this.#lock = parts.lock;
     this.#options = options;
     this.config = options.config;
     this.dataDir = parts.dataDir;
@@ -169,59 +180,175 @@ export class Orchestrator implements FleetControl {
     this.#log = options.log ?? ((line) => console.log(line));
     this.#store = parts.store;
     this.#publisher = parts.publisher;
-    this.#signer = parts.signer;
-    this.#state = parts.state;
-    this.#version = parts.version;
-    this.#round = Math.max(parts.state.lastProcessedRound ?? 0, parts.store.latestProbeRound());
-    const topic = this.config.probe.contentTopics[0] as string;
-    this.#pubsubTopic = pubsubTopic(this.config.clusterId, autoshard(topic, this.config.shards));
-    this.#runtime = new ProcessRuntime({
+    this.#runtime = parts.runtime;
+    this.#events = parts.events;
+    this.#alarms = parts.alarms;
+    this.metrics = parts.metrics;
+    this.#controller = parts.controller;
+    this.#drains = parts.drains;
+    this.#round = Math.max(
+      this.#controller.state.lastProcessedRound ?? 0,
+      parts.store.latestProbeRound(),
+    );
+    this.#chaos = new FleetChaos({
       config: this.config,
-      rootDir: this.dataDir,
-      adminToken: this.adminToken,
-      knownPorts: parts.store.getSetting<Record<string, NodePortAssignment>>(NODE_SETTINGS.ports),
-      savePorts: (ports) => parts.store.setSetting(NODE_SETTINGS.ports, ports),
-      ...(options.nodeCommand ? { command: options.nodeCommand } : {}),
-      log: (line) => this.#log(`runtime: ${line}`),
+      runtime: this.#runtime,
+      events: this.#events,
+    });
+    this.#stress = new StressRuns({
+      config: this.config,
+      runtime: this.#runtime,
+      store: this.#store,
+      events: this.#events,
+      clock: this.#clock,
+      dialer: () => this.#probers[0]?.dialer,
+      listedNodeIds: () => this.#listedNodeIds(),
+    });
+    this.#completeness = new CompletenessLoop({
+      config: this.config,
+      runtime: this.#runtime,
+      store: this.#store,
+      probers: () => this.#probers,
+      isBlind: (vantageId) => this.#chaos.isBlind(vantageId),
+      clock: this.#clock,
+      ...(options.completenessIntervalMs !== undefined
+        ? { intervalMs: options.completenessIntervalMs }
+        : {}),
+      log: this.#log,
     });
     this.#snapshot = this.#buildSnapshot();
   }
 
   /** Starts nodes, probers, traffic, the loops and the HTTP server; resolves once the URL is live. */
   static async start(options: OrchestratorOptions): Promise<Orchestrator> {
-    const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
-    mkdirSync(dataDir, { recursive: true });
-    if (options.reset) {
-      for (const name of ['state.db', 'state.db-wal', 'state.db-shm', 'registry', 'nodes']) {
-        rmSync(join(dataDir, name), { recursive: true, force: true });
-      }
+    const log = options.log ?? ((line: string) => console.log(line));
+    // The lock first: a second start on this folder is refused before it touches anything.
+    const folder = prepareDataFolder(options.dataDir, options.reset ?? false);
+    const dataDir = folder.path;
+    if (folder.keptRegistrySequence !== undefined) {
+      log(
+        `--reset: state, registry versions and node data forgotten; the signing key, the admin token and the registry sequence (${folder.keptRegistrySequence}) are kept`,
+      );
     }
-    const adminToken = loadOrCreateAdminToken(dataDir);
-    const store = SqliteStateStore.open<FleetState>(join(dataDir, 'state.db'), {
-      parseState: parseFleetState,
-    });
-    const signer = await loadOrCreateFileSigner(signingKeyPath(options.config, dataDir));
+    let store: SqliteStateStore<FleetState> | undefined;
+    try {
+      const adminToken = loadOrCreateAdminToken(dataDir);
+      store = SqliteStateStore.open<FleetState>(join(dataDir, STATE_DB_FILE), {
+        parseState: parseFleetState,
+      });
+      return await Orchestrator.#assemble(options, { dataDir, adminToken, store, log, folder });
+    } catch (error) {
+      store?.close();
+      folder.lock.release();
+      throw error;
+    }
+  }
+
+  static async #assemble(
+    options: OrchestratorOptions,
+    parts: {
+      dataDir: string;
+      adminToken: string;
+      store: SqliteStateStore<FleetState>;
+      log: (line: string) => void;
+      folder: { lock: DataFolderLock };
+    },
+  ): Promise<Orchestrator> {
+    const { config } = options;
+    const { dataDir, adminToken, store, log } = parts;
     const clock = options.clock ?? Date.now;
-    const publisher = await FileRegistryPublisher.open(join(dataDir, 'registry'), {
+    const signer = await loadOrCreateFileSigner(signingKeyPath(config, dataDir));
+    const publisher = await FileRegistryPublisher.open(join(dataDir, REGISTRY_DIR), {
       nowMs: clock,
+      expectedPublicKeyPem: await signer.publicKeyPem(),
+      log: (line) => log(`registry: ${line}`),
     });
-    const loaded = await store.loadFleetState();
+    const runtime = new ProcessRuntime({
+      config,
+      rootDir: dataDir,
+      knownPorts: store.getSetting<Record<string, NodePortAssignment>>(PORTS_SETTING),
+      savePorts: (ports) => store.setSetting(PORTS_SETTING, ports),
+      ...(options.nodeCommand ? { command: options.nodeCommand } : {}),
+      log: (line) => log(`runtime: ${line}`),
+    });
+    let onDiskFull: (error: unknown) => void = () => {};
+    const events = new EventLog({ store, clock, print: log, onDiskFull: (e) => onDiskFull(e) });
+    const alarms = new RuntimeAlarms({ config, events, print: log });
+    const metrics = new LatestMetrics(clock);
+    const drains = sqliteOperatorDrains(store);
+    const structuredLog = { info: () => {}, warn: () => {} };
+    const publication = new RegistryPublication(config, {
+      directory: processNodeDirectory(runtime),
+      drains,
+      history: sqlitePublicationHistory(store),
+      signer,
+      publisher,
+      metrics,
+      log: structuredLog,
+    });
+    let onClaimed: (action: FleetAction) => void = () => {};
+    const controller = await FleetController.open(config, {
+      state: store,
+      observations: sqliteObservations(store),
+      runtime: backgroundReplacements(runtime, events),
+      drains,
+      publication,
+      alarms: alarms.sink,
+      metrics,
+      log: structuredLog,
+      clock: timerClock(clock),
+      onClaimed: (action) => onClaimed(action),
+    });
     const orchestrator = new Orchestrator(options, {
       dataDir,
       adminToken,
       store,
       publisher,
-      signer,
-      state: loaded.state ?? initialFleetState(options.config),
-      version: loaded.version,
+      runtime,
+      events,
+      alarms,
+      metrics,
+      controller,
+      drains,
+      lock: parts.folder.lock,
     });
+    onClaimed = (action) => orchestrator.#recordAction(action);
+    onDiskFull = (error) => orchestrator.#onDiskFull(error);
+    const signal = options.signal;
+    const abort = () => {
+      // Stops node starts at once; the start-up sequence notices and unwinds.
+      orchestrator.#runtime.stopAll().catch(() => {});
+    };
+    signal?.addEventListener('abort', abort, { once: true });
     try {
+      if (signal?.aborted) throw new StartAbortedError(String(signal.reason ?? 'aborted'));
       await orchestrator.#startParts();
+      if (signal?.aborted) throw new StartAbortedError(String(signal.reason ?? 'aborted'));
     } catch (error) {
       await orchestrator.stop();
+      if (signal?.aborted && !(error instanceof StartAbortedError)) {
+        throw new StartAbortedError(String(signal.reason ?? 'aborted'));
+      }
       throw error;
+    } finally {
+      signal?.removeEventListener('abort', abort);
     }
     return orchestrator;
+  }
+
+  /** Writing failed for lack of space: stop writing (rounds pause), keep serving, raise DiskFull. */
+  #onDiskFull(error: unknown): void {
+    this.#alarms.diskFull(this.dataDir, (error as Error).message);
+  }
+
+  /** While the disk is full, a round only checks whether there is room again. */
+  async #mayWrite(): Promise<boolean> {
+    if (!this.#alarms.isDiskFull) return true;
+    const stats = await statfs(this.dataDir).catch(() => undefined);
+    const freeBytes = stats ? stats.bavail * stats.bsize : 0;
+    if (freeBytes < DISK_FULL_RESUME_FREE_BYTES) return false;
+    this.#alarms.diskFullCleared(freeBytes);
+    return true;
   }
 
   get roundsCompleted(): number {
@@ -237,17 +364,17 @@ export class Orchestrator implements FleetControl {
   }
 
   get state(): FleetState {
-    return this.#state;
+    return this.#controller.state;
   }
 
   get stateVersion(): number {
-    return this.#version;
+    return this.#controller.stateVersion;
   }
 
   async #startParts(): Promise<void> {
     const { createProbeDialer } = await import('../waku/client/dialer.ts');
     this.#server = await this.#listen();
-    writeFileSync(join(this.dataDir, API_URL_FILE), `${this.url}\n`);
+    writeApiUrl(this.dataDir, this.url);
     this.#log(`storefleet: ${this.config.fleet}, ${this.config.nodes.length} nodes`);
     this.#log(`  dashboard    ${this.url}/`);
     this.#log(`  fleets.json  ${this.url}/fleets.json`);
@@ -255,19 +382,32 @@ export class Orchestrator implements FleetControl {
       `  admin token  ${this.adminToken}  (also in ${join(this.dataDir, ADMIN_TOKEN_FILE)})`,
     );
     this.#log(`  data         ${this.dataDir}`);
-    this.#event('info', 'Starting', 'info', null, `starting ${this.config.nodes.length} nodes`);
-    await this.#runtime.startAll();
-    this.#probers = await Promise.all(
-      this.config.vantagePoints.map(async (vantage) => ({
-        id: vantage.id,
-        reachesRest: vantage.reachesRest,
-        dialer: await createProbeDialer({
-          clusterId: this.config.clusterId,
-          shards: [...this.config.shards],
-        }),
-      })),
+    this.#events.record(
+      'info',
+      'Starting',
+      'info',
+      null,
+      `starting ${this.config.nodes.length} nodes`,
     );
-    await this.#warmUp();
+    await this.#runtime.startAll();
+    if (this.#runtime.closed) throw new StartAbortedError('stopped while nodes were starting');
+    this.#probers = await Promise.all(
+      this.config.vantagePoints.map(
+        async (vantage) =>
+          new LocalVantageProber({
+            config: this.config,
+            vantage: { id: vantage.id, reachesRest: vantage.reachesRest },
+            dialer: await createProbeDialer({
+              clusterId: this.config.clusterId,
+              shards: [...this.config.shards],
+            }),
+            runtime: this.#runtime,
+            clock: this.#clock,
+            isBlind: () => this.#chaos.isBlind(vantage.id),
+          }),
+      ),
+    );
+    await Promise.all(this.#probers.map((prober) => prober.warmUp()));
     this.#traffic = new TrafficGenerator({
       contentTopics: this.config.probe.contentTopics,
       ratePerSecond: this.#options.trafficRatePerSecond ?? DEFAULT_TRAFFIC_RATE_PER_SECOND,
@@ -275,30 +415,44 @@ export class Orchestrator implements FleetControl {
       nowMs: this.#clock,
     });
     this.#traffic.start();
-    this.#event(
+    this.#events.record(
       'info',
       'Started',
       'info',
       null,
       `fleet up; probing every ${this.#intervalMs()} ms`,
     );
-    this.#scheduleRound(0);
-    this.#scheduleCompleteness();
+    if (this.#stopping) return;
+    this.#startLoop();
+    this.#completeness.start();
   }
 
-  /**
-   * Opens every prober's connection to every node before the first round: eighteen simultaneous
-   * first dials would otherwise time out together and read as blind probers at each start.
-   */
-  async #warmUp(): Promise<void> {
-    const targets = this.#targets();
-    await Promise.allSettled(
-      this.#probers.flatMap((prober) =>
-        targets.map((target) =>
-          prober.dialer.ping(target.multiaddr, { signal: AbortSignal.timeout(WARM_UP_TIMEOUT_MS) }),
-        ),
-      ),
-    );
+  #startLoop(): void {
+    const clock = timerClock(this.#clock);
+    const round = watchRound({
+      vantages: this.#probers.map((prober) => ({ prober, recorder: this.#store })),
+      controller: this.#controller,
+      reportDeadlineMs: this.config.probe.roundDeadlineMs + REPORT_SETTLE_MS,
+      clock,
+    });
+    this.#loop = new WatchLoop({
+      schedule: sequentialRounds(this.#intervalMs(), this.#round),
+      clock,
+      runRound: async (number) => {
+        if (!(await this.#mayWrite())) return;
+        const outcome = await round(number);
+        this.#afterRound(number, outcome.reports, outcome.controller);
+      },
+      onRoundFailed: (number, error) => {
+        if (isDiskFull(error)) this.#onDiskFull(error);
+        else this.#log(`round ${number} failed: ${error.stack ?? error}`);
+      },
+    });
+    this.#unwatchCrashes = watchForCrashes(this.#loop, {
+      runtime: this.#runtime,
+      probers: this.#probers,
+    });
+    this.#loop.start();
   }
 
   async #listen(): Promise<Server> {
@@ -307,6 +461,7 @@ export class Orchestrator implements FleetControl {
       control: this,
       adminToken: this.adminToken,
       dashboardHtml: loadDashboardHtml(),
+      protections: { listeningPort: () => (this.url ? Number(new URL(this.url).port) : undefined) },
     });
     const port = this.#options.port ?? DEFAULT_HTTP_PORT;
     return new Promise<Server>((resolvePromise, reject) => {
@@ -329,12 +484,11 @@ export class Orchestrator implements FleetControl {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    clearTimeout(this.#roundTimer);
-    clearTimeout(this.#completenessTimer);
-    await this.#currentRound.catch(() => {});
-    await this.#completenessRun?.catch(() => {});
+    this.#unwatchCrashes?.();
+    await this.#loop?.stop();
+    await this.#completeness.stop();
     await this.#traffic?.stop();
-    await Promise.allSettled([...this.#stressRuns]);
+    await this.#stress.settle();
     await this.#runtime.stopAll();
     await Promise.allSettled(this.#probers.map((prober) => prober.dialer.stop()));
     if (this.#server) {
@@ -345,429 +499,96 @@ export class Orchestrator implements FleetControl {
       });
     }
     this.#store.close();
+    this.#lock.release();
   }
 
   #intervalMs(): number {
     return this.#options.intervalMs ?? this.config.probe.intervalSeconds * 1000;
   }
 
-  #scheduleRound(delayMs: number): void {
-    if (this.#stopping) return;
-    this.#roundTimer = setTimeout(() => {
-      const startedAt = performance.now();
-      this.#currentRound = this.#runRound().catch((error: unknown) => {
-        this.#log(`round ${this.#round} failed: ${(error as Error).stack ?? error}`);
-      });
-      this.#currentRound.then(() =>
-        this.#scheduleRound(Math.max(0, this.#intervalMs() - (performance.now() - startedAt))),
-      );
-    }, delayMs);
-  }
-
-  #scheduleCompleteness(): void {
-    if (this.#stopping) return;
-    const intervalMs =
-      this.#options.completenessIntervalMs ?? this.config.completeness.intervalSeconds * 1000;
-    this.#completenessTimer = setTimeout(() => {
-      this.#completenessRun = this.#runCompleteness()
-        .catch((error: unknown) => this.#log(`completeness failed: ${(error as Error).message}`))
-        .finally(() => this.#scheduleCompleteness());
-    }, intervalMs);
-  }
-
-  /** One probe interval: three vantage points probe, the controller decides, actions run, the registry follows. */
-  async #runRound(): Promise<void> {
-    const round = this.#round + 1;
-    const targets = this.#targets();
-    const rounds = await Promise.all(
-      this.#probers.map((prober) =>
-        runProbeRound(
-          {
-            dialer: this.#blindable(prober),
-            ...(prober.reachesRest ? { rest: this.#blindableRest(prober) } : {}),
-            clock: { nowMs: this.#clock },
-          },
-          {
-            vantage: { id: prober.id, reachesRest: prober.reachesRest },
-            round,
-            targets,
-            probe: this.config.probe,
-            clusterId: this.config.clusterId,
-            pubsubTopic: this.#pubsubTopic,
-          },
-        ),
-      ),
-    );
-    if (this.#stopping) return;
-    for (const probeRound of rounds) await this.#store.recordProbeRound(probeRound);
+  /** What only the local runtime does after a round: its own alarms, chaos, the event log, samples and the dashboard. */
+  #afterRound(
+    round: number,
+    reports: readonly ProbeRound[],
+    outcome: ControllerRoundOutcome | undefined,
+  ): void {
     this.#round = round;
-    this.#observations = summarizeRounds(rounds);
-    const taskStates = await this.#runtime.taskStates();
-    const nowMs = this.#clock();
-    const decided = await decideRound({
-      config: this.config,
-      store: this.#store,
-      round,
-      nowMs,
-      taskStates,
-      completeness: this.#store.latestCompleteness(),
-      stress: this.#store.latestStress(),
-      current: { state: this.#state, version: this.#version },
-    });
-    this.#state = decided.state;
-    this.#version = decided.version;
-    await performActions(decided.actions, {
-      claimAction: (key, atMs) => this.#store.claimAction(key, atMs),
-      runtime: this.#replacingRuntime,
-      alarms: this.#alarmSink,
-      nowMs,
-      onClaimed: (action) => this.#recordAction(action),
-    });
-    this.#checkTasks(taskStates);
-    this.#flapAgain();
-    await this.#publishIfChanged(nowMs);
-    this.#recordSamples(round, nowMs);
-    this.#roundsCompleted++;
+    this.#observations = summarizeRounds(reports);
+    if (!outcome) return;
+    this.#alarms.checkTasks(outcome.taskStates ?? this.#runtime.taskStatesNow());
+    this.#chaos.flapAgain(outcome.decided.state);
+    this.#afterPublication(outcome.publication);
     this.#snapshot = this.#buildSnapshot();
-    this.#emit({ type: 'snapshot', snapshot: this.#snapshot });
+    this.#store.recordNodeSamples(nodeSamples(this.#snapshot, this.state, round));
+    this.#roundsCompleted++;
+    this.#events.emit({ type: 'snapshot', snapshot: this.#snapshot });
   }
 
-  /**
-   * Replacements start in the background: a node process takes seconds to come up, and the round
-   * (probes, publishing, the dashboard) must not wait for it. A failure is recorded when it happens.
-   */
-  readonly #replacingRuntime: Pick<NodeRuntime, 'replaceNode'> = {
-    replaceNode: async (nodeId, reason) => {
-      this.#runtime
-        .replaceNode(nodeId, reason)
-        .catch((error: unknown) =>
-          this.#event('info', 'ReplaceFailed', 'warning', nodeId, (error as Error).message),
-        );
-    },
-  };
-
-  readonly #alarmSink: AlarmSink = {
-    raise: (action) =>
-      this.#raiseAlarm(alarmDefinition(action.alarm), action.subject, action.reason),
-    clear: (action) =>
-      this.#event(
-        'alarm',
-        `${action.alarm} cleared`,
+  #afterPublication(outcome: PublicationOutcome): void {
+    this.#alarms.afterPublication(outcome);
+    if (outcome.published) {
+      this.#events.record(
         'info',
-        subjectNode(action.subject, this.config),
-        action.reason,
-      ),
-  };
-
-  /** Drains, re-admissions and replacements go to the event log; alarms reach it through the alarm sink. */
-  #recordAction(action: FleetAction): void {
-    switch (action.kind) {
-      case 'drain':
-        this.#event('action', 'Drain', 'warning', action.nodeId, action.reason);
-        return;
-      case 'readmit':
-        this.#event('action', 'Readmit', 'info', action.nodeId, action.reason);
-        return;
-      case 'replace':
-        this.#event('action', 'Replace', 'warning', action.nodeId, action.reason);
-        return;
-    }
-  }
-
-  #raiseAlarm(alarm: AlarmDefinition, subject: string, reason: string): void {
-    this.#log(
-      `ALARM [${alarm.severity}] ${alarm.name} ${subject}: ${reason}\n  ${alarm.summary}\n  runbook: ${alarm.runbook}`,
-    );
-    this.#event(
-      'alarm',
-      alarm.name,
-      alarm.severity,
-      subjectNode(subject, this.config),
-      `${subject}: ${reason} — ${alarm.summary} (runbook: ${alarm.runbook})`,
-      false,
-    );
-  }
-
-  /** TasksBelowDesired is the runtime's alarm: the controller sees probes, this sees processes. */
-  #checkTasks(taskStates: ReadonlyMap<string, TaskState>): void {
-    const running = [...taskStates.values()].filter((state) => state === 'running').length;
-    const desired = this.config.nodes.length;
-    this.#tasksBelowDesiredRounds = running < desired ? this.#tasksBelowDesiredRounds + 1 : 0;
-    const name = ALARMS.tasksBelowDesired.name;
-    const threshold = this.config.failover.failuresBeforeDrain + TASKS_BELOW_DESIRED_GRACE_ROUNDS;
-    if (this.#tasksBelowDesiredRounds >= threshold && !this.#localAlarms.has(name)) {
-      this.#localAlarms.add(name);
-      this.#raiseAlarm(
-        ALARMS.tasksBelowDesired,
-        'fleet',
-        `${running} of ${desired} node tasks running`,
+        'Published',
+        'info',
+        null,
+        `fleets.json #${outcome.sequence}: ${outcome.listedNodeIds.length} node(s) listed`,
       );
-    } else if (this.#tasksBelowDesiredRounds === 0 && this.#localAlarms.delete(name)) {
-      this.#event('alarm', `${name} cleared`, 'info', null, `all ${desired} node tasks running`);
-    }
-  }
-
-  #listedNodeIds(): string[] {
-    return registryListing(this.config, this.#state, this.#operatorDrained());
-  }
-
-  #operatorDrained(): Set<string> {
-    return new Set(this.#store.getSetting<string[]>(NODE_SETTINGS.operatorDrained) ?? []);
-  }
-
-  /** Rounds and operator actions both publish; one at a time, so sequences reach the publisher in order. */
-  #publishIfChanged(nowMs: number): Promise<void> {
-    const run = this.#publishing.then(() => this.#publishIfChangedNow(nowMs));
-    this.#publishing = run.catch(() => {});
-    return run;
-  }
-
-  async #publishIfChangedNow(nowMs: number): Promise<void> {
-    const listed = listedNodesOf(this.#listedNodeIds(), this.#multiaddrsOf);
-    const key = JSON.stringify(listed);
-    const expiresAfterMs = this.config.registry.expiresAfterSeconds * 1000;
-    const due =
-      nowMs - this.#lastPublishedAtMs >= expiresAfterMs * (1 - REPUBLISH_AT_EXPIRY_FRACTION);
-    if (key === this.#lastPublishedKey && !due) return;
-    if (listed.length === 0) {
-      this.#event(
+      this.#events.emit({ type: 'registry', sequence: outcome.sequence });
+    } else if (outcome.reason === 'nothing-listable') {
+      this.#events.record(
         'info',
         'PublishSkipped',
         'warning',
         null,
         'no listable node has an address yet; keeping the previous registry',
       );
-      return;
-    }
-    try {
-      await this.#publish(listed, nowMs);
-      this.#lastPublishedKey = key;
-      this.#lastPublishedAtMs = nowMs;
-      this.#localAlarms.delete(ALARMS.registryStale.name);
-    } catch (error) {
-      this.#event('info', 'PublishRefused', 'warning', null, (error as Error).message);
-      const current = this.#publisher.current();
-      const ageMs = current ? nowMs - this.#lastPublishedAtMs : Number.POSITIVE_INFINITY;
-      if (ageMs > expiresAfterMs / 2 && !this.#localAlarms.has(ALARMS.registryStale.name)) {
-        this.#localAlarms.add(ALARMS.registryStale.name);
-        this.#raiseAlarm(ALARMS.registryStale, 'fleet', (error as Error).message);
-      }
+    } else if (outcome.reason === 'refused') {
+      this.#events.record('info', 'PublishRefused', 'warning', null, outcome.error.message);
     }
   }
 
-  /** The runtime knows each node's address as it starts it; the local fleet serves no websockets. */
-  readonly #multiaddrsOf = (nodeId: string): NodeMultiaddrs | undefined => {
-    const addresses = this.#runtime.addressesOf(nodeId);
-    return addresses ? { tcp: addresses.tcpAddress } : undefined;
-  };
-
-  async #publish(listed: ListedNode[], nowMs: number): Promise<void> {
-    const sequence = this.#store.reserveRegistrySequence(await this.#publisher.lastSequence());
-    const operatorDrained = this.#operatorDrained();
-    const { artifacts } = await buildRegistryArtifacts({
-      config: this.config,
-      state: this.#state,
-      listed: listed.map((node) => node.id),
-      addressesOf: this.#multiaddrsOf,
-      signer: this.#signer,
-      sequence,
-      nowMs,
-      reasons: new Map([...operatorDrained].map((id) => [id, OPERATOR_DRAINED_REASON])),
-    });
-    await this.#publisher.publish(artifacts);
-    this.#event(
-      'info',
-      'Published',
-      'info',
-      null,
-      `fleets.json #${sequence}: ${listed.length} node(s) listed`,
-    );
-    this.#emit({ type: 'registry', sequence });
-  }
-
-  async #runCompleteness(): Promise<void> {
-    const seeing = this.#probers.filter((candidate) => !this.#blindVantages.has(candidate.id));
-    const preferred = completenessVantageId(this.config);
-    const prober = seeing.find((candidate) => candidate.id === preferred) ?? seeing[0];
-    if (!prober) return;
-    const sources = this.#targets().map((target) =>
-      storeHashSource(
-        (query, signal) =>
-          prober.dialer.storeQuery(target.multiaddr, query, {
-            signal,
-            maxResponseBytes: this.config.probe.maxResponseBytes,
-          }),
-        {
-          nodeId: target.nodeId,
-          pubsubTopic: this.#pubsubTopic,
-          contentTopics: this.config.probe.contentTopics,
-        },
-      ),
-    );
-    if (sources.length < 2) return;
-    const results = await measureCompleteness({
-      sources,
-      vantageId: prober.id,
-      settings: this.config.completeness,
-      clock: { nowMs: this.#clock },
-      window: laggedWindow(this.#clock(), this.config.completeness),
-      requestTimeoutMs: this.config.probe.storeTimeoutMs,
-    });
-    if (!this.#stopping) await this.#store.recordCompleteness(results);
-  }
-
-  #targets(): ProbeTarget[] {
-    const targets: ProbeTarget[] = [];
-    for (const node of this.config.nodes) {
-      const addresses = this.#runtime.addressesOf(node.id);
-      if (addresses) {
-        targets.push({
-          nodeId: node.id,
-          multiaddr: addresses.tcpAddress,
-          restUrl: addresses.restUrl,
-        });
-      }
+  /** Drains, re-admissions and replacements go to the event log; alarms reach it through the alarm sink. */
+  #recordAction(action: FleetAction): void {
+    switch (action.kind) {
+      case 'drain':
+        this.#events.record('action', 'Drain', 'warning', action.nodeId, action.reason);
+        return;
+      case 'readmit':
+        this.#events.record('action', 'Readmit', 'info', action.nodeId, action.reason);
+        return;
+      case 'replace':
+        this.#events.record('action', 'Replace', 'warning', action.nodeId, action.reason);
+        return;
     }
-    return targets;
   }
 
-  #runningRestUrls(): string[] {
-    return this.#targets()
-      .filter(
-        (target) =>
-          this.#snapshot.nodes.find((node) => node.id === target.nodeId)?.taskState !== 'stopped',
-      )
-      .map((target) => target.restUrl as string);
-  }
-
-  /** A blinded vantage point (chaos blind) fails every probe at once, as a prober cut off from the network would. */
-  #blindable(prober: VantageProber): ProbeRoundDialer {
-    const blind = () => this.#blindVantages.has(prober.id);
-    const refuse = (address: string) =>
-      Promise.reject(
-        new ConnectionRefusedError(`${address} (vantage point ${prober.id} is blinded)`),
-      );
-    return {
-      ping: (address, options) =>
-        blind() ? refuse(address) : prober.dialer.ping(address, options),
-      metadata: (address, options) =>
-        blind() ? refuse(address) : prober.dialer.metadata(address, options),
-      storeQuery: (address, query, options) =>
-        blind() ? refuse(address) : prober.dialer.storeQuery(address, query, options),
-    };
-  }
-
-  #blindableRest(prober: VantageProber): ProbeRoundRest {
-    return {
-      health: async (restUrl, options) => {
-        if (this.#blindVantages.has(prober.id))
-          return Promise.reject(new ConnectionRefusedError(restUrl));
-        const { health } = await import('../waku/client/rest.ts');
-        return health(restUrl, options);
-      },
-    };
-  }
-
-  #recordSamples(round: number, nowMs: number): void {
-    const listed = new Set(this.#listedNodeIds());
-    const reputations = new Map(
-      fleetReputations(this.config, this.#state).map((rep) => [rep.nodeId, rep.composite]),
-    );
-    this.#store.recordNodeSamples(
-      this.config.nodes.map((node) => ({
-        nodeId: node.id,
-        atMs: nowMs,
-        round,
-        state: this.#state.nodes[node.id]?.status ?? 'active',
-        reputation: reputations.get(node.id) ?? null,
-        rttMs: this.#observations.get(node.id)?.rttMs ?? null,
-        listed: listed.has(node.id),
-      })),
-    );
+  #listedNodeIds(): string[] {
+    return registryListing(this.config, this.state, this.#drains.drainedNow());
   }
 
   #buildSnapshot(): FleetSnapshot {
-    const listed = this.#listedNodeIds();
-    const listedSet = new Set(listed);
-    const operatorDrained = this.#operatorDrained();
-    const reputations = new Map(
-      fleetReputations(this.config, this.#state).map((rep) => [rep.nodeId, rep]),
-    );
-    const taskStates = this.#runtime.taskStatesNow();
-    const nodes: NodeView[] = this.config.nodes.map((node) => {
-      const state = this.#state.nodes[node.id];
-      const rep = reputations.get(node.id);
-      const observed = this.#observations.get(node.id);
-      const addresses = this.#runtime.addressesOf(node.id);
-      const status = state?.status ?? 'active';
-      const probationLeft =
-        state && (status === 'probation' || status === 'replacing')
-          ? Math.max(0, state.requiredProbationRounds - state.goodStreak)
-          : null;
-      return {
-        id: node.id,
-        location: node.location,
-        state:
-          operatorDrained.has(node.id) && !listedSet.has(node.id)
-            ? 'drained'
-            : displayStatus(status),
-        listed: listedSet.has(node.id),
-        operatorDrained: operatorDrained.has(node.id),
-        taskState: taskStates.get(node.id) ?? 'missing',
-        reputation: rep?.composite ?? null,
-        rttMs: observed?.rttMs ?? null,
-        freshnessAgeMs: observed?.freshnessAgeMs ?? null,
-        completeness: rep?.completeness ?? null,
-        probationRoundsLeft: probationLeft,
-        lastError: observed?.lastError ?? null,
-        tcp: addresses?.tcpAddress ?? null,
-        wss: null,
-      };
-    });
-    const alarms = Object.values(this.#state.alarms).map((alarm) =>
-      alarm.subject === 'fleet' ? alarm.alarm : `${alarm.alarm}: ${alarm.subject}`,
-    );
-    return {
-      fleet: this.config.fleet,
+    return fleetSnapshot({
+      config: this.config,
+      state: this.state,
+      operatorDrained: this.#drains.drainedNow(),
+      observations: this.#observations,
+      taskStates: this.#runtime.taskStatesNow(),
+      addressesOf: (nodeId) => this.#runtime.addressesOf(nodeId),
       round: this.#round,
       atMs: this.#clock(),
-      nodes,
-      listedNodeIds: listed,
-      activeAlarms: [...alarms, ...this.#localAlarms],
-      blindVantageIds: Object.entries(this.#state.vantagePoints)
-        .filter(([, vantage]) => vantage.blind)
-        .map(([id]) => id),
-    };
-  }
-
-  #event(
-    kind: FleetEvent['kind'],
-    name: string,
-    severity: FleetEvent['severity'],
-    nodeId: string | null,
-    message: string,
-    print = kind === 'action',
-  ): void {
-    const event = this.#store.appendEvent({
-      atMs: this.#clock(),
-      kind,
-      name,
-      severity,
-      nodeId,
-      message,
+      runtimeAlarms: this.#alarms.active(),
     });
-    if (print) this.#log(`${name}${nodeId ? ` ${nodeId}` : ''}: ${message}`);
-    this.#emit({ type: 'event', event });
   }
 
-  #emit(update: LiveUpdate): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(update);
-      } catch {
-        // A broken dashboard connection must not stop the control loop.
-      }
+  #runningRestUrls(): string[] {
+    const urls: string[] = [];
+    for (const node of this.config.nodes) {
+      const addresses = this.#runtime.addressesOf(node.id);
+      const view = this.#snapshot.nodes.find((candidate) => candidate.id === node.id);
+      if (addresses && view?.taskState !== 'stopped') urls.push(addresses.restUrl);
     }
+    return urls;
   }
 
   // FleetControl, for the HTTP API.
@@ -781,7 +602,7 @@ export class Orchestrator implements FleetControl {
   }
 
   recentEvents(limit = RECENT_EVENTS) {
-    return this.#store.recentEvents(limit);
+    return this.#events.recent(limit);
   }
 
   registry(): PublishedRegistry | undefined {
@@ -789,262 +610,71 @@ export class Orchestrator implements FleetControl {
   }
 
   subscribe(listener: (update: LiveUpdate) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#events.subscribe(listener);
   }
 
   async drainNode(nodeId: string): Promise<void> {
-    const nodeIdResolved = this.#resolveNode(nodeId);
-    const drained = this.#operatorDrained();
-    if (drained.has(nodeIdResolved)) return;
-    const remaining = this.#listedNodeIds().filter((id) => id !== nodeIdResolved);
-    if (remaining.length < this.config.failover.minHealthy) {
-      throw new NodeStateConflictError(
-        `draining ${nodeIdResolved} would leave ${remaining.length} listed node(s), below failover.minHealthy (${this.config.failover.minHealthy}); undrain or repair another node first`,
-      );
-    }
-    drained.add(nodeIdResolved);
-    this.#store.setSetting(NODE_SETTINGS.operatorDrained, [...drained]);
-    this.#event('action', 'OperatorDrain', 'warning', nodeIdResolved, OPERATOR_DRAINED_REASON);
+    const resolved = resolveNodeId(this.config, nodeId);
+    const change = await asConflict(() =>
+      drainByOperator(this.config, this.state, this.#drains, resolved),
+    );
+    if (!change.changed) return;
+    this.#events.record('action', 'OperatorDrain', 'warning', resolved, OPERATOR_DRAINED_REASON);
     await this.#afterOperatorChange();
   }
 
   async undrainNode(nodeId: string): Promise<void> {
-    const nodeIdResolved = this.#resolveNode(nodeId);
-    const drained = this.#operatorDrained();
-    if (!drained.delete(nodeIdResolved)) {
-      throw new NodeStateConflictError(`${nodeIdResolved} was not drained by an operator`);
-    }
-    this.#store.setSetting(NODE_SETTINGS.operatorDrained, [...drained]);
-    this.#event(
+    const resolved = resolveNodeId(this.config, nodeId);
+    await asConflict(() => undrainByOperator(this.#drains, resolved));
+    this.#events.record(
       'action',
       'OperatorUndrain',
       'info',
-      nodeIdResolved,
+      resolved,
       'undrained by an operator; the controller decides whether it is listed',
     );
     await this.#afterOperatorChange();
   }
 
   async #afterOperatorChange(): Promise<void> {
-    await this.#publishIfChanged(this.#clock());
+    this.#afterPublication(await this.#controller.publishIfDue());
     this.#snapshot = this.#buildSnapshot();
-    this.#emit({ type: 'snapshot', snapshot: this.#snapshot });
+    this.#events.emit({ type: 'snapshot', snapshot: this.#snapshot });
   }
 
-  async startStress(request: StressRequest): Promise<void> {
-    const nodeId = this.#resolveNode(request.nodeId);
-    const addresses = this.#runtime.addressesOf(nodeId);
-    if (!addresses) throw new NodeStateConflictError(`${nodeId} has no address yet`);
-    const prober = this.#probers[0];
-    if (!prober) throw new NodeStateConflictError('no prober is running');
-    const query = {
-      includeData: false,
-      pubsubTopic: this.#pubsubTopic,
-      contentTopics: [...this.config.probe.contentTopics],
-      pageSize: 20,
-    };
-    const target =
-      request.transport === 'rest'
-        ? restStressTarget(addresses.restUrl, query, { connections: request.connections })
-        : libp2pStressTarget(prober.dialer, addresses.tcpAddress, query);
-    const listed = new Set(this.#listedNodeIds());
-    this.#event(
-      'action',
-      'StressStarted',
-      'info',
-      nodeId,
-      `${request.rate} req/s for ${request.durationSeconds} s over ${request.connections} ${request.transport} connection(s)`,
-    );
-    const run = runStress(
-      { target, clock: { nowMs: this.#clock }, isDrained: (id) => !listed.has(id) },
-      {
-        nodeId,
-        ratePerSecond: request.rate,
-        durationSeconds: request.durationSeconds,
-        connections: request.connections,
-      },
-      this.config.stress,
-    )
-      .then(async (report) => {
-        await this.#store.recordStress(report.summary);
-        const s = report.summary;
-        this.#event(
-          'action',
-          'StressFinished',
-          s.sloMet ? 'info' : 'warning',
-          nodeId,
-          `${s.achievedRatePerSecond.toFixed(0)} req/s achieved, p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, errors ${(s.errorRate * 100).toFixed(1)} %${s.sloMet ? '' : ' — SLO missed'}`,
-        );
-      })
-      .catch((error: unknown) =>
-        this.#event('info', 'StressFailed', 'warning', nodeId, (error as Error).message),
-      )
-      .finally(async () => {
-        this.#stressRuns.delete(run);
-        await target.close();
-      });
-    this.#stressRuns.add(run);
+  startStress(request: StressRequest): Promise<void> {
+    return this.#stress.start(resolveNodeId(this.config, request.nodeId), request);
   }
 
   /** Chaos for demos and tests: kill, stall, slow, hole, flap a node; blind a vantage point; clear. */
-  async chaos(request: ChaosRequest): Promise<string> {
-    switch (request.action) {
-      case 'blind': {
-        if (!this.config.vantagePoints.some((vantage) => vantage.id === request.vantageId)) {
-          throw new UnknownNodeError(`vantage point ${request.vantageId}`);
-        }
-        this.#blindVantages.add(request.vantageId);
-        return this.#chaosNote(`vantage point ${request.vantageId} blinded: its probes now fail`);
-      }
-      case 'clear':
-        return this.#clearChaos(request.target);
-      default: {
-        const nodeId = this.#resolveNode(request.nodeId);
-        switch (request.action) {
-          case 'kill':
-            this.#runtime.killNode(nodeId);
-            return this.#chaosNote(`killed ${nodeId} (SIGKILL)`, nodeId);
-          case 'stall':
-            await this.#runtime.setFaults(nodeId, { stall: true });
-            return this.#chaosNote(`${nodeId} stalls: accepts connections, never answers`, nodeId);
-          case 'slow': {
-            const latencyMs = Math.round(this.config.probe.pingTimeoutMs / 2);
-            await this.#runtime.setFaults(nodeId, { latencyMs });
-            return this.#chaosNote(`${nodeId} answers ${latencyMs} ms late`, nodeId);
-          }
-          case 'hole':
-            await this.#runtime.setFaults(nodeId, { dropArchiveRate: 0.6 });
-            return this.#chaosNote(`${nodeId} drops 60 % of new messages from its archive`, nodeId);
-          case 'flap':
-            this.#flapping.add(nodeId);
-            await this.#runtime.setFaults(nodeId, { stall: true });
-            return this.#chaosNote(
-              `${nodeId} flaps: it stalls, and stalls again each time it has been back for ${FLAP_HEALTHY_ROUNDS} good rounds`,
-              nodeId,
-            );
-        }
-      }
-    }
+  chaos(request: ChaosRequest): Promise<string> {
+    return this.#chaos.apply(request);
   }
-
-  #chaosNote(message: string, nodeId: string | null = null): string {
-    this.#event('action', 'Chaos', 'warning', nodeId, message);
-    return message;
-  }
-
-  /**
-   * A replacement starts a process without faults; a flapping node fails again soon after it is
-   * back, which is what makes the controller lengthen its probation.
-   */
-  #flapAgain(): void {
-    for (const nodeId of this.#flapping) {
-      const node = this.#state.nodes[nodeId];
-      if (node?.status === 'active' && node.goodStreak >= FLAP_HEALTHY_ROUNDS) {
-        this.#runtime.setFaults(nodeId, { stall: true }).catch(() => {
-          // Down or being replaced: the next round tries again.
-        });
-      }
-    }
-  }
-
-  async #clearChaos(target: string | undefined): Promise<string> {
-    const cleared: string[] = [];
-    for (const vantage of [...this.#blindVantages]) {
-      if (target === undefined || target === vantage) {
-        this.#blindVantages.delete(vantage);
-        cleared.push(vantage);
-      }
-    }
-    const nodeIds =
-      target === undefined
-        ? this.config.nodes.map((node) => node.id)
-        : cleared.includes(target)
-          ? []
-          : [this.#resolveNode(target)];
-    for (const nodeId of nodeIds) {
-      this.#flapping.delete(nodeId);
-      const running = this.#runtime.taskStatesNow().get(nodeId) === 'running';
-      if (running) {
-        await this.#runtime.clearFaults(nodeId).catch(() => {});
-        cleared.push(nodeId);
-      }
-    }
-    return this.#chaosNote(`cleared faults on ${cleared.length ? cleared.join(', ') : 'nothing'}`);
-  }
-
-  /** Exact node id, or a unique prefix such as `store-01.us-east`. */
-  #resolveNode(nodeId: string): string {
-    const ids = this.config.nodes.map((node) => node.id);
-    if (ids.includes(nodeId)) return nodeId;
-    const matches = ids.filter((id) => id.startsWith(`${nodeId}.`) || id.startsWith(nodeId));
-    if (matches.length === 1) return matches[0] as string;
-    throw new UnknownNodeError(nodeId);
-  }
-}
-
-function subjectNode(subject: string, config: FleetConfig): string | null {
-  return config.nodes.some((node) => node.id === subject) ? subject : null;
-}
-
-/** The dashboard speaks of healthy nodes; the controller calls them active. */
-function displayStatus(status: string): string {
-  return status === 'active' ? 'healthy' : status;
-}
-
-/** Per node: the fastest ping, the freshest store answer and the first error across vantage points. */
-function summarizeRounds(rounds: readonly ProbeRound[]): Map<string, RoundObservation> {
-  const byNode = new Map<string, RoundObservation>();
-  for (const round of rounds) {
-    for (const result of round.results) {
-      const seen = byNode.get(result.nodeId) ?? {
-        rttMs: null,
-        freshnessAgeMs: null,
-        lastError: null,
-      };
-      if (result.ok && result.kind === 'ping' && result.latencyMs !== undefined) {
-        seen.rttMs =
-          seen.rttMs === null ? result.latencyMs : Math.min(seen.rttMs, result.latencyMs);
-      }
-      if (result.ok && result.kind === 'store' && typeof result.newestMessageAgeMs === 'number') {
-        seen.freshnessAgeMs =
-          seen.freshnessAgeMs === null
-            ? result.newestMessageAgeMs
-            : Math.min(seen.freshnessAgeMs, result.newestMessageAgeMs);
-      }
-      if (!result.ok && seen.lastError === null) {
-        seen.lastError = `${round.vantageId} ${result.kind}: ${result.errorClass ?? 'failed'}${result.errorMessage ? ` (${result.errorMessage})` : ''}`;
-      }
-      byNode.set(result.nodeId, seen);
-    }
-  }
-  return byNode;
-}
-
-function loadOrCreateAdminToken(dataDir: string): string {
-  const path = join(dataDir, ADMIN_TOKEN_FILE);
-  if (existsSync(path)) {
-    const token = readFileSync(path, 'utf8').trim();
-    if (token.length >= 16) return token;
-  }
-  const token = randomBytes(24).toString('base64url');
-  writeFileSync(path, `${token}\n`, { mode: ADMIN_TOKEN_FILE_MODE });
-  return token;
 }
 
 /**
- * The config's key path, with a leading `.storefleet/` moved into the data folder, so that
- * `--data-dir` keeps each fleet's key beside its registry.
+ * Replacements start in the background: a node process takes seconds to come up, and the round
+ * (probes, publishing, the dashboard) must not wait for it. A failure is recorded when it happens.
  */
-export function signingKeyPath(config: FleetConfig, dataDir: string): string {
-  const key = config.registry.signingKey;
-  if (key.kind !== 'file') {
-    throw new Error(
-      'registry.signingKey.kind "kms" needs AWS; the local runtime signs with a key file (kind "file")',
-    );
+function backgroundReplacements(runtime: ProcessRuntime, events: EventLog): NodeRuntime {
+  return {
+    taskStates: () => runtime.taskStates(),
+    replaceNode: async (nodeId, reason) => {
+      runtime
+        .replaceNode(nodeId, reason)
+        .catch((error: unknown) =>
+          events.record('info', 'ReplaceFailed', 'warning', nodeId, (error as Error).message),
+        );
+    },
+  };
+}
+
+/** The control loop refuses operator changes with its own error; the API answers those with 409. */
+async function asConflict<T>(change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (error) {
+    if (error instanceof OperatorDrainRefusedError) throw new NodeStateConflictError(error.message);
+    throw error;
   }
-  if (isAbsolute(key.path)) return key.path;
-  const inside = relative(DEFAULT_DATA_DIR, key.path);
-  if (!inside.startsWith('..')) return join(dataDir, inside);
-  return resolve(key.path);
 }

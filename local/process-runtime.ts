@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as z from 'zod';
 import type { FleetConfig } from '../fleet/config.ts';
-import type { NodeRuntime, TaskState } from '../fleet/ports.ts';
+import type { NodeRuntime, TaskState, TaskStopNotifier } from '../fleet/ports.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..');
 /** A node that has not printed its ready line by then is killed and reported stopped. */
@@ -178,8 +178,9 @@ async function ephemeralPort(): Promise<number> {
  * await runtime.startAll();
  * await runtime.replaceNode('store-01.eu-central.storefleet.test', 'stopped answering');
  */
-export class ProcessRuntime implements NodeRuntime {
+export class ProcessRuntime implements NodeRuntime, TaskStopNotifier {
   readonly #options: ProcessRuntimeOptions;
+  readonly #stopListeners = new Set<(nodeId: string) => void>();
   readonly #ports: Record<string, NodePortAssignment>;
   readonly #processes = new Map<string, NodeProcess>();
   /** Addresses survive a node's exit: its identity and ports do not change on restart. */
@@ -253,6 +254,12 @@ export class ProcessRuntime implements NodeRuntime {
       states.set(nodeId, running ? running.state : 'missing');
     }
     return states;
+  }
+
+  /** Tells `listener` of every node process that exits without having been asked to stop. */
+  onTaskStopped(listener: (nodeId: string) => void): () => void {
+    this.#stopListeners.add(listener);
+    return () => this.#stopListeners.delete(listener);
   }
 
   /** Kills a node at once, as a crash would; the controller decides what happens next. */
@@ -418,6 +425,7 @@ export class ProcessRuntime implements NodeRuntime {
         this.#options.log?.(
           `node ${nodeId} exited (${child.signalCode ?? `code ${child.exitCode}`})`,
         );
+        for (const listener of this.#stopListeners) listener(nodeId);
       }
     });
     const ready = await this.#awaitReady(nodeId, entry, logFile, logPath);

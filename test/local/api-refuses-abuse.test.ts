@@ -23,6 +23,7 @@ const control: FleetControl = {
     listedNodeIds: [],
     activeAlarms: [],
     blindVantageIds: [],
+    reportingVantageIds: [],
   }),
   nodeHistory: () => [],
   recentEvents: () => [],

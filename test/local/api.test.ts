@@ -56,6 +56,7 @@ class FakeFleet implements FleetControl {
       listedNodeIds: nodes.filter((n) => n.listed).map((n) => n.id),
       activeAlarms: [],
       blindVantageIds: [],
+      reportingVantageIds: ['vp-eu', 'vp-us'],
     };
   }
   nodeHistory(nodeId: string, limit: number) {

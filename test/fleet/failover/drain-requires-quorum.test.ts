@@ -14,6 +14,37 @@ describe('policy: drain only on a quorum for failuresBeforeDrain consecutive rou
     assert.equal(isDrainCandidate({ status: 'replacing', failStreak: 9 }, config.failover), false);
   });
 
+  it('compliant: a failing quorum that includes a stopped task is a candidate after one round', () => {
+    assert.equal(
+      isDrainCandidate({ status: 'suspect', failStreak: 1 }, config.failover, true),
+      true,
+    );
+    assert.equal(
+      isDrainCandidate({ status: 'suspect', failStreak: 0 }, config.failover, true),
+      false,
+    );
+    assert.equal(
+      isDrainCandidate({ status: 'replacing', failStreak: 1 }, config.failover, true),
+      false,
+    );
+  });
+
+  it('compliant: the task stopped and one vantage point fails -> drained in the first round', () => {
+    const { outcomes } = runRounds(
+      config,
+      initialFleetState(config),
+      1,
+      2,
+      (nodeId, vantageId) => (nodeId === target && vantageId === 'vp-a' ? 'fail' : 'ok'),
+      () => new Map([[target, 'stopped']]),
+    );
+    assert.deepEqual(
+      outcomes[0]!.result.actions.filter((a) => a.kind === 'drain').map((a) => a.nodeId),
+      [target],
+    );
+    assert.equal(outcomes[0]!.result.listedNodeIds.includes(target), false);
+  });
+
   it('compliant: two of three vantage points see it fail for 3 rounds -> drained in round 3', () => {
     // Act
     const { outcomes } = runRounds(config, initialFleetState(config), 1, 4, (nodeId, vantageId) =>
