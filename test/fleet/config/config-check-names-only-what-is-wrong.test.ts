@@ -65,6 +65,8 @@ describe('config check names only what is wrong', () => {
     const issues = issuesOf(input);
     for (const issue of issues)
       assert.ok(issue.length < MAX_SHOWN_VALUE_CHARS + 300, issue.slice(0, 200));
-    assert.ok(issues.some((issue) => /^nodes\[0\]\.id: got "X+\.\.\. \(100002 characters\)/.test(issue)));
+    assert.ok(
+      issues.some((issue) => /^nodes\[0\]\.id: got "X+\.\.\. \(100002 characters\)/.test(issue)),
+    );
   });
 });
