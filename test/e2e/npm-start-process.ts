@@ -70,10 +70,16 @@ export function nodePids(dataDir: string, config: FleetConfig): Map<string, numb
   return pids;
 }
 
+/** Alive and not a zombie (an exited orphan that pid 1 has not reaped yet is gone for our purposes). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
