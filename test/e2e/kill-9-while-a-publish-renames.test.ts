@@ -57,9 +57,7 @@ describe('kill -9 at the moment a publish renames its files', () => {
       await waitFor('the versions folder', () => existsSync(versionsDir));
       // Act: trigger a publish (an operator drain changes the listing) and kill at its first rename.
       const renamed = nextRename(versionsDir);
-      const token = (await import('node:fs'))
-        .readFileSync(join(dataDir, 'admin-token'), 'utf8')
-        .trim();
+      const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
       const nodeId = config.nodes[attempt % config.nodes.length]!.id;
       const path = attempt % 2 === 1 ? 'drain' : 'undrain';
       void fetch(`${url}/api/nodes/${nodeId}/${path}`, {
