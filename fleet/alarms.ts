@@ -96,6 +96,16 @@ export const ALARMS = {
     'warning',
     "A node's oldest message is younger than the history the fleet promises (history.promisedDays): clients miss older messages from it.",
   ),
+  nodeFlapping: alarm(
+    'NodeFlapping',
+    'warning',
+    'A node was drained twice or more within failover.flapWindowRounds; each probation is longer than the last.',
+  ),
+  diskFull: alarm(
+    'DiskFull',
+    'critical',
+    'The data folder is full: nothing new is written or published; the last good registry is still served.',
+  ),
 } as const satisfies Record<string, AlarmDefinition>;
 
 export type AlarmKey = keyof typeof ALARMS;

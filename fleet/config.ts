@@ -447,6 +447,15 @@ export const FleetConfigSchema = z
       });
     }
     const deadline = config.probe.roundDeadlineMs;
+    const intervalMs = config.probe.intervalSeconds * 1000;
+    if (deadline > intervalMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['probe', 'roundDeadlineMs'],
+        message: `longer than probe.intervalSeconds (${config.probe.intervalSeconds} s): a round would still run when the next one starts; expected at most ${intervalMs}`,
+        params: { value: deadline },
+      });
+    }
     for (const field of [
       'pingTimeoutMs',
       'metadataTimeoutMs',
@@ -614,15 +623,35 @@ export function resolveNodes(config: FleetConfig): ResolvedNode[] {
   });
 }
 
+/** Longest rendering of a bad value in an error line: a message never echoes a whole large input. */
+export const MAX_SHOWN_VALUE_CHARS = 80;
+
+/** JSON of the value, cut to MAX_SHOWN_VALUE_CHARS with its full length said. */
+export function shownValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value) ?? String(value);
+  if (json.length <= MAX_SHOWN_VALUE_CHARS) return json;
+  return `${json.slice(0, MAX_SHOWN_VALUE_CHARS)}... (${json.length} characters)`;
+}
+
 /** Formats one zod issue as `path: "value" message`. */
-function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    // Name the keys, not the parent object they sit in.
+    return issue.keys.map((key) =>
+      gotIssueLine(
+        formatPath([...issue.path, key]),
+        'an unknown key',
+        `not a setting${issue.path.length > 0 ? ` of ${formatPath(issue.path)}` : ''}; check its spelling or remove it`,
+      ),
+    );
+  }
   const path = formatPath(issue.path);
   // Cross-field checks pass the value they judged (it may be a default the file never spelled out).
   const judged =
     issue.code === 'custom' ? (issue.params as { value?: unknown } | undefined)?.value : undefined;
   const value = judged !== undefined ? judged : valueAtPath(input, issue.path);
-  const shown = value === undefined ? 'nothing' : JSON.stringify(value);
-  return gotIssueLine(path, shown, issue.message);
+  return [gotIssueLine(path, shownValue(value), issue.message)];
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -635,7 +664,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** Turns zod issues into readable lines that name the path and the bad value. */
 export function describeIssues(error: z.ZodError, input: unknown): string[] {
-  return error.issues.map((issue) => describeIssue(issue, input));
+  return error.issues.flatMap((issue) => describeIssue(issue, input));
 }
 
 /**

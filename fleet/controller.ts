@@ -12,6 +12,7 @@ import type { ControllerRoundInput, ControllerRoundResult } from './controller/r
 import type { FleetAction } from './failover/actions.ts';
 import { isDrainCandidate } from './failover/drain-requires-quorum.ts';
 import { advanceNode, carriedNodeState, type LifecycleRound } from './failover/node-lifecycle.ts';
+import { isFlapping } from './failover/probation.ts';
 import { runtimeEvidence } from './failover/runtime-evidence.ts';
 import type { NodeState } from './state.ts';
 
@@ -52,7 +53,13 @@ export function runControllerRound(input: ControllerRoundInput): ControllerRound
   // Observe: who is configured, what each vantage point saw, and which vantage points are blind.
   const roster = nodeRoster(config, state);
   const { nodeIds, nodeIndex, previous } = roster;
-  const observations = observeVantagePoints(config, round, input.probeRounds, roster);
+  const observations = observeVantagePoints(
+    config,
+    round,
+    input.probeRounds,
+    roster,
+    input.taskStates,
+  );
   const vantagePoints = judgeVantagePoints(
     observations,
     state,
@@ -98,7 +105,16 @@ export function runControllerRound(input: ControllerRoundInput): ControllerRound
         failStreak: next.failStreak,
         failVotes: evidence.failVotes,
         reasons: evidence.reasons,
+        runtimeDown: runtimeEvidence(taskState) === 'down',
       });
+    }
+    if (prev.drainRounds.length > 0 && !isFlapping(next.drainRounds, round, failover)) {
+      ledger.clear(
+        lifecycle.alarmActions,
+        'NodeFlapping',
+        nodeId,
+        `${nodeId} has had at most one drain in the last ${failover.flapWindowRounds} rounds`,
+      );
     }
   }
 

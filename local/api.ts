@@ -16,6 +16,7 @@ import { etagOf, type PublishedRegistry } from './file-publisher.ts';
 const VERSION_FILES = new Set([FLEETS_CONFIG_FILE, FLEETS_CONFIG_SIGNATURE_FILE, CANDIDATES_FILE]);
 
 import type { CompletenessResult } from '../fleet/observations.ts';
+import { type ApiProtectionOptions, protectApi } from './api-protections.ts';
 import type { FleetEvent, NodeSample } from './sqlite-state-store.ts';
 
 /** Keeps idle proxies and browsers from closing a quiet event stream. */
@@ -105,6 +106,8 @@ export interface ApiOptions {
   adminToken: string;
   /** The dashboard page served at `/`. */
   dashboardHtml: string;
+  /** Body limits, headers and the Host check (local/api-protections.ts). */
+  protections?: ApiProtectionOptions;
 }
 
 /** Thrown by FleetControl when a request names a node that does not exist. */
@@ -144,6 +147,7 @@ function errorResponse(c: Context, error: unknown): Response {
 export function createApi(options: ApiOptions): Hono {
   const { config, control, adminToken } = options;
   const app = new Hono();
+  protectApi(app, options.protections);
   const cacheControl = `public, max-age=${config.registry.cacheMaxAgeSeconds}`;
   const stressSchema = stressRequestSchema(config);
   const knownNodes = new Set(config.nodes.map((node) => node.id));

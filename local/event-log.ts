@@ -1,5 +1,6 @@
 // The local fleet's event log: actions, alarms and notes in SQLite, printed on the console where they matter, pushed to dashboards.
 import type { LiveUpdate } from './api.ts';
+import { isDiskFull } from './disk-full.ts';
 import type { FleetEvent, SqliteStateStore } from './sqlite-state-store.ts';
 
 /** Dashboard history and the event log carry this many entries per request. */
@@ -10,6 +11,8 @@ export interface EventLogOptions {
   clock: () => number;
   /** Console lines. */
   print: (line: string) => void;
+  /** Called when an event could not be written for lack of space; the event still reaches dashboards. */
+  onDiskFull?: (error: unknown) => void;
 }
 
 /**
@@ -34,14 +37,16 @@ export class EventLog {
     message: string,
     print = kind === 'action',
   ): FleetEvent {
-    const event = this.#options.store.appendEvent({
-      atMs: this.#options.clock(),
-      kind,
-      name,
-      severity,
-      nodeId,
-      message,
-    });
+    const entry = { atMs: this.#options.clock(), kind, name, severity, nodeId, message };
+    let event: FleetEvent;
+    try {
+      event = this.#options.store.appendEvent(entry);
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      // A full disk must not turn an alarm into a crash: the event lives on screen and in dashboards.
+      event = { ...entry, id: -1 };
+      this.#options.onDiskFull?.(error);
+    }
     if (print) this.#options.print(`${name}${nodeId ? ` ${nodeId}` : ''}: ${message}`);
     this.emit({ type: 'event', event });
     return event;

@@ -31,22 +31,35 @@ export interface SnapshotInput {
 
 export function fleetSnapshot(input: SnapshotInput): FleetSnapshot {
   const view = fleetView(input.config, input.state, input.operatorDrained);
+  const rtts = [...input.observations.values()]
+    .map((observed) => observed.rttMs)
+    .filter((rtt): rtt is number => rtt !== null)
+    .sort((a, b) => a - b);
+  const medianRttMs = rtts.length > 0 ? (rtts[Math.floor((rtts.length - 1) / 2)] as number) : null;
   const nodes: NodeView[] = view.nodes.map((node) => {
     const observed = input.observations.get(node.id);
     const addresses = input.addressesOf(node.id);
+    const taskState = input.taskStates.get(node.id) ?? 'missing';
+    const slow = slowNote(observed?.rttMs ?? null, medianRttMs, {
+      toleranceRatio: input.config.reputation.latencyToleranceRatio,
+      minimumMs: input.config.probe.pingTimeoutMs * SLOW_AT_PING_TIMEOUT_FRACTION,
+    });
     return {
       id: node.id,
       location: node.location,
-      state: node.operatorDrained && !node.listed ? 'drained' : displayStatus(node.status),
+      state:
+        node.operatorDrained && !node.listed
+          ? 'drained'
+          : displayStatus(node.status, taskState, slow !== null),
       listed: node.listed,
       operatorDrained: node.operatorDrained,
-      taskState: input.taskStates.get(node.id) ?? 'missing',
+      taskState,
       reputation: node.reputation,
       rttMs: observed?.rttMs ?? null,
       freshnessAgeMs: observed?.freshnessAgeMs ?? null,
       completeness: node.components.completeness,
       probationRoundsLeft: node.probationRoundsLeft,
-      lastError: observed?.lastError ?? null,
+      lastError: observed?.lastError ?? slow,
       tcp: addresses?.tcpAddress ?? null,
       wss: null,
     };
@@ -63,9 +76,34 @@ export function fleetSnapshot(input: SnapshotInput): FleetSnapshot {
   };
 }
 
-/** The dashboard speaks of healthy nodes; the controller calls them active. */
-function displayStatus(status: string): string {
-  return status === 'active' ? 'healthy' : status;
+/**
+ * The dashboard speaks of healthy nodes; the controller calls them active. A node whose task is
+ * stopped or missing is never shown healthy, whatever the controller has decided so far, and a
+ * slow one says so in its state, not only in the RTT column.
+ */
+export function displayStatus(status: string, taskState: TaskState, slow = false): string {
+  if (taskState === 'stopped' || taskState === 'missing') {
+    return status === 'active' || status === 'suspect' ? 'down' : status;
+  }
+  if (status !== 'active') return status;
+  return slow ? 'slow' : 'healthy';
+}
+
+/** Below this share of the ping timeout, a high ratio to a sub-millisecond loopback median is jitter, not slowness. */
+const SLOW_AT_PING_TIMEOUT_FRACTION = 1 / 4;
+
+/**
+ * "slow: ..." when the node's RTT is beyond the tolerance the latency score uses and at least
+ * `minimumMs`; null otherwise.
+ */
+export function slowNote(
+  rttMs: number | null,
+  medianRttMs: number | null,
+  limits: { toleranceRatio: number; minimumMs: number },
+): string | null {
+  if (rttMs === null || medianRttMs === null || medianRttMs <= 0) return null;
+  if (rttMs <= medianRttMs * limits.toleranceRatio || rttMs < limits.minimumMs) return null;
+  return `slow: RTT ${rttMs.toFixed(0)} ms, ${(rttMs / medianRttMs).toFixed(0)}x the fleet median (${medianRttMs.toFixed(1)} ms)`;
 }
 
 /** Per node: the fastest ping, the freshest store answer and the first error across vantage points. */

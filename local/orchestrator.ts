@@ -1,4 +1,5 @@
 // The embedded default, as a composition root: local adapters for the control loop's ports, the nodes, three probers, the API and the dashboard.
+import { statfs } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -43,6 +44,7 @@ import {
 import { loadDashboardHtml } from './dashboard/page.ts';
 import {
   ADMIN_TOKEN_FILE,
+  type DataFolderLock,
   loadOrCreateAdminToken,
   prepareDataFolder,
   REGISTRY_DIR,
@@ -50,6 +52,7 @@ import {
   signingKeyPath,
   writeApiUrl,
 } from './data-folder.ts';
+import { isDiskFull } from './disk-full.ts';
 import { EventLog, RECENT_EVENTS } from './event-log.ts';
 import { FileRegistryPublisher, type PublishedRegistry } from './file-publisher.ts';
 import { loadOrCreateFileSigner } from './file-signer.ts';
@@ -60,7 +63,12 @@ import {
   summarizeRounds,
 } from './fleet-snapshot.ts';
 import { JsonLinesLog, LOOP_LOG_FILE } from './loop-log.ts';
-import { type NodeLaunch, type NodePortAssignment, ProcessRuntime } from './process-runtime.ts';
+import {
+  type NodeCommand,
+  type NodeLaunch,
+  type NodePortAssignment,
+  ProcessRuntime,
+} from './process-runtime.ts';
 import { RuntimeAlarms } from './runtime-alarms.ts';
 import { SqliteStateStore } from './sqlite-state-store.ts';
 import { StressRuns } from './stress-runs.ts';
@@ -74,6 +82,16 @@ const LOOPBACK = '127.0.0.1';
 /** The controller waits this long past the probe deadline for reports; locally they are all in by then. */
 const REPORT_SETTLE_MS = 500;
 const PORTS_SETTING = 'runtime.ports';
+/** After a full disk, writing resumes once the data folder has this much free again. */
+const DISK_FULL_RESUME_FREE_BYTES = 1024 * 1024;
+
+/** Thrown by start() when its signal aborted start-up (Ctrl-C or SIGTERM while nodes were starting). */
+export class StartAbortedError extends Error {
+  constructor(reason: string) {
+    super(`start-up stopped: ${reason}; every node started so far was stopped`);
+    this.name = 'StartAbortedError';
+  }
+}
 
 export interface OrchestratorOptions {
   config: FleetConfig;
@@ -81,8 +99,10 @@ export interface OrchestratorOptions {
   dataDir?: string;
   /** HTTP port on 127.0.0.1; 0 picks a free one. @default 8080 */
   port?: number;
-  /** Wipe state, registry and node data first (the signing key and admin token are kept). */
+  /** Forget state, registry and node data first (the signing key, admin token and registry sequence are kept). */
   reset?: boolean;
+  /** Aborting it during start-up stops what was started and rejects with StartAbortedError. */
+  signal?: AbortSignal;
   /** Milliseconds since the epoch. @default Date.now */
   clock?: () => number;
   /** Time between probe rounds. @default config.probe.intervalSeconds */
@@ -92,7 +112,7 @@ export interface OrchestratorOptions {
   /** @default DEFAULT_TRAFFIC_RATE_PER_SECOND */
   trafficRatePerSecond?: number;
   /** How node processes are launched; tests may wrap it. @default `storefleet node run` */
-  nodeCommand?: (launch: NodeLaunch) => { file: string; args: string[] };
+  nodeCommand?: (launch: NodeLaunch) => NodeCommand;
   /** Console lines (alarms, actions, lifecycle). @default console.log */
   log?: (line: string) => void;
 }
@@ -124,6 +144,7 @@ export class Orchestrator implements FleetControl {
   readonly #stress: StressRuns;
   readonly #completeness: CompletenessLoop;
   readonly #controller: FleetController;
+  readonly #lock: DataFolderLock;
   #probers: LocalVantageProber[] = [];
   #loopLog: JsonLinesLog | undefined;
   #loop: WatchLoop | undefined;
@@ -149,8 +170,10 @@ export class Orchestrator implements FleetControl {
       metrics: LatestMetrics;
       controller: FleetController;
       drains: ReturnType<typeof sqliteOperatorDrains>;
+      lock: DataFolderLock;
     },
   ) {
+    this.#lock = parts.lock;
     this.#options = options;
     this.config = options.config;
     this.dataDir = parts.dataDir;
@@ -200,28 +223,58 @@ export class Orchestrator implements FleetControl {
 
   /** Starts nodes, probers, traffic, the loops and the HTTP server; resolves once the URL is live. */
   static async start(options: OrchestratorOptions): Promise<Orchestrator> {
-    const config = options.config;
-    const dataDir = prepareDataFolder(options.dataDir, options.reset ?? false);
-    const adminToken = loadOrCreateAdminToken(dataDir);
-    const store = SqliteStateStore.open<FleetState>(join(dataDir, STATE_DB_FILE), {
-      parseState: parseFleetState,
-    });
-    const clock = options.clock ?? Date.now;
     const log = options.log ?? ((line: string) => console.log(line));
+    // The lock first: a second start on this folder is refused before it touches anything.
+    const folder = prepareDataFolder(options.dataDir, options.reset ?? false);
+    const dataDir = folder.path;
+    if (folder.keptRegistrySequence !== undefined) {
+      log(
+        `--reset: state, registry versions and node data forgotten; the signing key, the admin token and the registry sequence (${folder.keptRegistrySequence}) are kept`,
+      );
+    }
+    let store: SqliteStateStore<FleetState> | undefined;
+    try {
+      const adminToken = loadOrCreateAdminToken(dataDir);
+      store = SqliteStateStore.open<FleetState>(join(dataDir, STATE_DB_FILE), {
+        parseState: parseFleetState,
+      });
+      return await Orchestrator.#assemble(options, { dataDir, adminToken, store, log, folder });
+    } catch (error) {
+      store?.close();
+      folder.lock.release();
+      throw error;
+    }
+  }
+
+  static async #assemble(
+    options: OrchestratorOptions,
+    parts: {
+      dataDir: string;
+      adminToken: string;
+      store: SqliteStateStore<FleetState>;
+      log: (line: string) => void;
+      folder: { lock: DataFolderLock };
+    },
+  ): Promise<Orchestrator> {
+    const { config } = options;
+    const { dataDir, adminToken, store, log } = parts;
+    const clock = options.clock ?? Date.now;
     const signer = await loadOrCreateFileSigner(signingKeyPath(config, dataDir));
     const publisher = await FileRegistryPublisher.open(join(dataDir, REGISTRY_DIR), {
       nowMs: clock,
+      expectedPublicKeyPem: await signer.publicKeyPem(),
+      log: (line) => log(`registry: ${line}`),
     });
     const runtime = new ProcessRuntime({
       config,
       rootDir: dataDir,
-      adminToken,
       knownPorts: store.getSetting<Record<string, NodePortAssignment>>(PORTS_SETTING),
       savePorts: (ports) => store.setSetting(PORTS_SETTING, ports),
       ...(options.nodeCommand ? { command: options.nodeCommand } : {}),
       log: (line) => log(`runtime: ${line}`),
     });
-    const events = new EventLog({ store, clock, print: log });
+    let onDiskFull: (error: unknown) => void = () => {};
+    const events = new EventLog({ store, clock, print: log, onDiskFull: (e) => onDiskFull(e) });
     const alarms = new RuntimeAlarms({ config, events, print: log });
     const metrics = new LatestMetrics(clock);
     const drains = sqliteOperatorDrains(store);
@@ -259,16 +312,46 @@ export class Orchestrator implements FleetControl {
       metrics,
       controller,
       drains,
+      lock: parts.folder.lock,
     });
     onClaimed = (action) => orchestrator.#recordAction(action);
     orchestrator.#loopLog = structuredLog;
+    onDiskFull = (error) => orchestrator.#onDiskFull(error);
+    const signal = options.signal;
+    const abort = () => {
+      // Stops node starts at once; the start-up sequence notices and unwinds.
+      orchestrator.#runtime.stopAll().catch(() => {});
+    };
+    signal?.addEventListener('abort', abort, { once: true });
     try {
+      if (signal?.aborted) throw new StartAbortedError(String(signal.reason ?? 'aborted'));
       await orchestrator.#startParts();
+      if (signal?.aborted) throw new StartAbortedError(String(signal.reason ?? 'aborted'));
     } catch (error) {
       await orchestrator.stop();
+      if (signal?.aborted && !(error instanceof StartAbortedError)) {
+        throw new StartAbortedError(String(signal.reason ?? 'aborted'));
+      }
       throw error;
+    } finally {
+      signal?.removeEventListener('abort', abort);
     }
     return orchestrator;
+  }
+
+  /** Writing failed for lack of space: stop writing (rounds pause), keep serving, raise DiskFull. */
+  #onDiskFull(error: unknown): void {
+    this.#alarms.diskFull(this.dataDir, (error as Error).message);
+  }
+
+  /** While the disk is full, a round only checks whether there is room again. */
+  async #mayWrite(): Promise<boolean> {
+    if (!this.#alarms.isDiskFull) return true;
+    const stats = await statfs(this.dataDir).catch(() => undefined);
+    const freeBytes = stats ? stats.bavail * stats.bsize : 0;
+    if (freeBytes < DISK_FULL_RESUME_FREE_BYTES) return false;
+    this.#alarms.diskFullCleared(freeBytes);
+    return true;
   }
 
   get roundsCompleted(): number {
@@ -310,6 +393,7 @@ export class Orchestrator implements FleetControl {
       `starting ${this.config.nodes.length} nodes`,
     );
     await this.#runtime.startAll();
+    if (this.#runtime.closed) throw new StartAbortedError('stopped while nodes were starting');
     this.#probers = await Promise.all(
       this.config.vantagePoints.map(
         async (vantage) =>
@@ -362,11 +446,14 @@ export class Orchestrator implements FleetControl {
       schedule: sequentialRounds(this.#intervalMs(), this.#round),
       clock,
       runRound: async (number) => {
+        if (!(await this.#mayWrite())) return;
         const outcome = await round(number);
         this.#afterRound(number, outcome.reports, outcome.controller);
       },
-      onRoundFailed: (number, error) =>
-        this.#log(`round ${number} failed: ${error.stack ?? error}`),
+      onRoundFailed: (number, error) => {
+        if (isDiskFull(error)) this.#onDiskFull(error);
+        else this.#log(`round ${number} failed: ${error.stack ?? error}`);
+      },
     });
     this.#unwatchCrashes = watchForCrashes(this.#loop, {
       runtime: this.#runtime,
@@ -381,6 +468,7 @@ export class Orchestrator implements FleetControl {
       control: this,
       adminToken: this.adminToken,
       dashboardHtml: loadDashboardHtml(),
+      protections: { listeningPort: () => (this.url ? Number(new URL(this.url).port) : undefined) },
     });
     const port = this.#options.port ?? DEFAULT_HTTP_PORT;
     return new Promise<Server>((resolvePromise, reject) => {
@@ -418,6 +506,7 @@ export class Orchestrator implements FleetControl {
       });
     }
     this.#store.close();
+    this.#lock.release();
   }
 
   #intervalMs(): number {

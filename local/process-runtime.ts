@@ -1,5 +1,6 @@
 // NodeRuntime over child processes: each store node is `storefleet node run`, with its own data folder and stable ports.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   createWriteStream,
   mkdirSync,
@@ -26,6 +27,13 @@ const ADMIN_REQUEST_TIMEOUT_MS = 5_000;
 /** Each node's pid, so that a supervisor killed with -9 does not leave nodes holding the ports. */
 const PID_FILE = 'node.pid';
 const LEFTOVER_EXIT_WAIT_MS = 5_000;
+/**
+ * The environment variable that carries a node's admin token to its process: a child's
+ * environment is readable by its owner only, where its command line is visible to every local
+ * user in `ps`.
+ */
+export const NODE_ADMIN_TOKEN_ENV = 'STOREFLEET_NODE_ADMIN_TOKEN';
+const NODE_TOKEN_BYTES = 24;
 
 /** The line `storefleet node run` prints once it listens. */
 export const ReadyLineSchema = z.object({
@@ -52,12 +60,22 @@ export interface NodeLaunch {
   ports: NodePortAssignment;
   clusterId: number;
   shards: readonly number[];
+  /** This node's own admin token; reaches the process through NODE_ADMIN_TOKEN_ENV, never its arguments. */
   adminToken: string;
   peers: readonly string[];
+  /** The config's archive retention for this node (`size:50GB`, `time:SECONDS`, `capacity:N`). */
+  retention: string;
+}
+
+/** How a node process is started: its arguments, and environment variables besides the admin token. */
+export interface NodeCommand {
+  file: string;
+  args: string[];
+  env?: Readonly<Record<string, string>>;
 }
 
 /** The default launch: this repository's CLI on the Node 24 that runs us. */
-export function storefleetNodeCommand(launch: NodeLaunch): { file: string; args: string[] } {
+export function storefleetNodeCommand(launch: NodeLaunch): NodeCommand {
   const args = [
     join(REPO_ROOT, 'cli', 'main.ts'),
     'node',
@@ -74,10 +92,11 @@ export function storefleetNodeCommand(launch: NodeLaunch): { file: string; args:
     String(launch.ports.websocket),
     '--rest-port',
     String(launch.ports.rest),
-    '--admin-token',
-    launch.adminToken,
+    '--retention',
+    launch.retention,
     '--seed',
     String(launch.index + 1),
+    '--stop-with-parent',
   ];
   for (const peer of launch.peers) args.push('--peer', peer);
   return { file: process.execPath, args };
@@ -87,8 +106,11 @@ export interface ProcessRuntimeOptions {
   config: FleetConfig;
   /** Node data lives under `${rootDir}/nodes/<node id>/`. */
   rootDir: string;
-  /** Bearer token of every node's admin endpoint. */
-  adminToken: string;
+  /**
+   * Not passed to nodes: each node gets its own random token for its admin endpoint.
+   * @deprecated kept so that existing callers compile; ignored.
+   */
+  adminToken?: string;
   /** Ports remembered from an earlier run; nodes missing here get new ones. */
   knownPorts?: Readonly<Record<string, NodePortAssignment>>;
   /** Called whenever ports were allocated, to persist them (the state store's settings). */
@@ -96,7 +118,7 @@ export interface ProcessRuntimeOptions {
   /** First port to try; 0 lets the OS pick free ephemeral ports. @default 0 */
   basePort?: number;
   /** @default storefleetNodeCommand */
-  command?: (launch: NodeLaunch) => { file: string; args: string[] };
+  command?: (launch: NodeLaunch) => NodeCommand;
   /** @default DEFAULT_READY_TIMEOUT_MS */
   readyTimeoutMs?: number;
   /** @default DEFAULT_STOP_GRACE_MS */
@@ -113,6 +135,12 @@ interface NodeProcess {
   /** Set when we asked it to stop, so that the exit is not reported as a crash. */
   stopping: boolean;
 }
+
+const PORT_NAMES: Record<keyof NodePortAssignment, string> = {
+  tcp: 'libp2p TCP',
+  websocket: 'websocket',
+  rest: 'REST',
+};
 
 /** Thrown when a node process does not come up; names the node and where its log is. */
 export class NodeStartError extends Error {
@@ -159,6 +187,8 @@ export class ProcessRuntime implements NodeRuntime, TaskStopNotifier {
   /** Addresses survive a node's exit: its identity and ports do not change on restart. */
   readonly #lastAddresses = new Map<string, NodeAddresses>();
   readonly #replacing = new Map<string, Promise<void>>();
+  /** Per node, for this run: a leaked token opens one node's faults, not the fleet's. */
+  readonly #nodeTokens = new Map<string, string>();
   #closed = false;
 
   constructor(options: ProcessRuntimeOptions) {
@@ -190,7 +220,16 @@ export class ProcessRuntime implements NodeRuntime, TaskStopNotifier {
   async startAll(): Promise<void> {
     await this.#allocatePorts();
     for (const nodeId of this.nodeIds) await this.#killLeftover(nodeId);
-    for (const nodeId of this.nodeIds) await this.#start(nodeId);
+    for (const nodeId of this.nodeIds) {
+      // Stopped while starting (a signal during start-up): start no more nodes.
+      if (this.#closed) return;
+      await this.#start(nodeId);
+    }
+  }
+
+  /** Whether stopAll() was called; nodes are no longer started or replaced. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   async replaceNode(nodeId: string, reason: string): Promise<void> {
@@ -270,7 +309,7 @@ export class ProcessRuntime implements NodeRuntime, TaskStopNotifier {
     const response = await fetch(new URL(FAULTS_PATH, addresses.restUrl), {
       method,
       headers: {
-        authorization: `Bearer ${this.#options.adminToken}`,
+        authorization: `Bearer ${this.#tokenOf(nodeId)}`,
         'content-type': 'application/json',
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -312,12 +351,32 @@ export class ProcessRuntime implements NodeRuntime, TaskStopNotifier {
     if (allocated) this.#options.savePorts?.({ ...this.#ports });
   }
 
+  #tokenOf(nodeId: string): string {
+    let token = this.#nodeTokens.get(nodeId);
+    if (token === undefined) {
+      token = randomBytes(NODE_TOKEN_BYTES).toString('base64url');
+      this.#nodeTokens.set(nodeId, token);
+    }
+    return token;
+  }
+
   async #start(nodeId: string): Promise<void> {
     const { config } = this.#options;
     const ports = this.#ports[nodeId];
     if (!ports) throw new Error(`no ports allocated for ${nodeId}; call startAll first`);
     const dataDir = this.dataDirOf(nodeId);
     mkdirSync(dataDir, { recursive: true });
+    const logPath = join(dataDir, 'node.log');
+    for (const [name, port] of Object.entries(ports) as [keyof NodePortAssignment, number][]) {
+      if (!(await isPortFree(port))) {
+        throw new NodeStartError(
+          nodeId,
+          `its ${PORT_NAMES[name]} port ${port} on ${LOOPBACK} is taken by another process (find it with: ss -ltnp 'sport = :${port}')`,
+          logPath,
+        );
+      }
+    }
+    const node = config.nodes.find((candidate) => candidate.id === nodeId);
     const peers = this.nodeIds
       .filter((other) => other !== nodeId && this.#processes.get(other)?.state === 'running')
       .map((other) => this.#lastAddresses.get(other)?.tcpAddress)
@@ -329,13 +388,21 @@ export class ProcessRuntime implements NodeRuntime, TaskStopNotifier {
       ports,
       clusterId: config.clusterId,
       shards: config.shards,
-      adminToken: this.#options.adminToken,
+      adminToken: this.#tokenOf(nodeId),
       peers,
+      retention: node?.resources?.retention ?? config.defaults.resources.retention,
     };
-    const { file, args } = (this.#options.command ?? storefleetNodeCommand)(launch);
-    const logPath = join(dataDir, 'node.log');
+    const { file, args, env } = (this.#options.command ?? storefleetNodeCommand)(launch);
     const logFile = createWriteStream(logPath, { flags: 'a' });
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
+    // stdin stays open while we live: a node started with --stop-with-parent stops when it closes, kill -9 of us included.
+    const child = spawn(file, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, [NODE_ADMIN_TOKEN_ENV]: launch.adminToken },
+    });
+    child.stdin?.on('error', () => {
+      // The node exited; its stdin pipe is gone with it.
+    });
     const pidFile = join(dataDir, PID_FILE);
     if (child.pid !== undefined) writeFileSync(pidFile, String(child.pid));
     child.stderr?.pipe(logFile, { end: false });

@@ -7,11 +7,12 @@ const ALARM_BY_NAME = new Map<string, AlarmDefinition>(
 );
 
 import type { FleetConfig } from '../fleet/config.ts';
+import { alarmDefinition } from '../fleet/failover/actions.ts';
+import { tasksBelowDesiredAfterRounds, tasksDown } from '../fleet/failover/tasks-below-desired.ts';
 import type { AlarmSink, TaskState } from '../fleet/ports.ts';
 import type { EventLog } from './event-log.ts';
 
-/** TasksBelowDesired waits this many rounds beyond a drain and replacement, so that routine repairs do not page. */
-export const TASKS_BELOW_DESIRED_GRACE_ROUNDS = 3;
+export { TASKS_BELOW_DESIRED_GRACE_ROUNDS } from '../fleet/failover/tasks-below-desired.ts';
 
 /**
  * @example
@@ -79,13 +80,15 @@ export class RuntimeAlarms {
   checkTasks(taskStates: ReadonlyMap<string, TaskState>): void {
     const running = [...taskStates.values()].filter((state) => state === 'running').length;
     const desired = this.#config.nodes.length;
-    this.#tasksBelowDesiredRounds = running < desired ? this.#tasksBelowDesiredRounds + 1 : 0;
+    // A pending task is a replacement under way: the routine repair does not page (failover/tasks-below-desired.ts).
+    this.#tasksBelowDesiredRounds =
+      tasksDown(taskStates) > 0 ? this.#tasksBelowDesiredRounds + 1 : 0;
     const name = ALARMS.tasksBelowDesired.name;
-    const threshold = this.#config.failover.failuresBeforeDrain + TASKS_BELOW_DESIRED_GRACE_ROUNDS;
+    const threshold = tasksBelowDesiredAfterRounds(this.#config.failover);
     if (this.#tasksBelowDesiredRounds >= threshold && !this.#active.has(name)) {
       this.#active.add(name);
       this.raise(ALARMS.tasksBelowDesired, 'fleet', `${running} of ${desired} node tasks running`);
-    } else if (this.#tasksBelowDesiredRounds === 0 && this.#active.delete(name)) {
+    } else if (running === desired && this.#active.delete(name)) {
       this.#events.record(
         'alarm',
         `${name} cleared`,
@@ -94,6 +97,31 @@ export class RuntimeAlarms {
         `all ${desired} node tasks running`,
       );
     }
+  }
+
+  /** DiskFull: raised once when a write fails for lack of space (printed only: the event log cannot be written). */
+  diskFull(path: string, reason: string): void {
+    const name = ALARMS.diskFull.name;
+    if (this.#active.has(name)) return;
+    this.#active.add(name);
+    this.raise(ALARMS.diskFull, 'fleet', `${path}: ${reason}`);
+  }
+
+  get isDiskFull(): boolean {
+    return this.#active.has(ALARMS.diskFull.name);
+  }
+
+  /** There is room again: writing resumes. */
+  diskFullCleared(freeBytes: number): void {
+    if (!this.#active.delete(ALARMS.diskFull.name)) return;
+    this.#events.record(
+      'alarm',
+      `${ALARMS.diskFull.name} cleared`,
+      'info',
+      null,
+      `${Math.round(freeBytes / 1024)} KiB free in the data folder again; writing resumes`,
+      true,
+    );
   }
 
   /** RegistryStale when publishing keeps failing; cleared by the next publication. */

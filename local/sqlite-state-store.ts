@@ -1,9 +1,10 @@
 // Durable local state on node:sqlite: the fleet state document, probe history, the action ledger, registry sequence and dashboard history.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { CompletenessResult, ProbeRound, StressSummary } from '../fleet/observations.ts';
 import { StaleStateError, type StateStore } from '../fleet/ports.ts';
+import { asDiskFull } from './disk-full.ts';
 
 /** Retention defaults: enough for a day of 5 s rounds on the dashboard, small enough to stay a few MB. */
 export const DEFAULT_PROBE_ROUND_RETENTION = 720;
@@ -103,6 +104,26 @@ CREATE TABLE IF NOT EXISTS events (
 `;
 
 const REGISTRY_SEQUENCE_KEY = 'registry.sequence';
+/** Shown of a bad stored value: enough to recognise it, never the whole of it. */
+const SHOWN_VALUE_CHARS = 80;
+const REMEDY =
+  'restore it from a backup, or start with --reset to begin a new fleet (the registry sequence is kept)';
+
+/** Thrown when the state file exists but cannot be trusted; names the file and what to do. */
+export class StateFileError extends Error {
+  readonly path: string;
+  constructor(path: string, problem: string, cause?: unknown) {
+    super(`${path} ${problem}; ${REMEDY}`, cause === undefined ? undefined : { cause });
+    this.name = 'StateFileError';
+    this.path = path;
+  }
+}
+
+function shortPrefix(text: string): string {
+  return text.length <= SHOWN_VALUE_CHARS
+    ? JSON.stringify(text)
+    : `${JSON.stringify(text.slice(0, SHOWN_VALUE_CHARS))}... (${text.length} characters)`;
+}
 
 /**
  * StateStore over one SQLite file. The state document, the action ledger and the registry
@@ -131,12 +152,38 @@ export class SqliteStateStore<S> implements StateStore<S> {
     this.#eventRetention = options.eventRetention ?? DEFAULT_EVENT_RETENTION;
   }
 
+  /**
+   * Opens or creates the database. A file that exists but is empty or not a sound SQLite
+   * database is refused (StateFileError): starting a new fleet over it would silently lose the
+   * round, history, operator drains and node ports.
+   */
   static open<S>(path: string, options: SqliteStateStoreOptions<S> = {}): SqliteStateStore<S> {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
-    db.exec('PRAGMA journal_mode = WAL');
-    db.exec('PRAGMA foreign_keys = ON');
-    db.exec(SCHEMA);
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+      if (existsSync(path) && statSync(path).size === 0) {
+        throw new StateFileError(path, 'exists but is empty (0 bytes)');
+      }
+    }
+    let db: DatabaseSync | undefined;
+    try {
+      db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+      db.exec('PRAGMA journal_mode = WAL');
+      const check = db.prepare('PRAGMA quick_check').get() as Record<string, unknown> | undefined;
+      const verdict = check ? String(Object.values(check)[0]) : 'no answer';
+      if (verdict !== 'ok') throw new StateFileError(path, `is damaged (${shortPrefix(verdict)})`);
+      db.exec('PRAGMA foreign_keys = ON');
+      db.exec(SCHEMA);
+    } catch (error) {
+      if (db?.isOpen) db.close();
+      if (error instanceof StateFileError) throw error;
+      const disk = asDiskFull(error, path);
+      if (disk !== error) throw disk;
+      const message = (error as Error).message;
+      if (/not a database|malformed|corrupt/i.test(message)) {
+        throw new StateFileError(path, `is not a readable SQLite database (${message})`, error);
+      }
+      throw error;
+    }
     return new SqliteStateStore(path, db, options);
   }
 
@@ -149,7 +196,16 @@ export class SqliteStateStore<S> implements StateStore<S> {
       | { version: number; doc: string }
       | undefined;
     if (!row) return { state: undefined, version: 0 };
-    return { state: this.#parseState(JSON.parse(row.doc)), version: Number(row.version) };
+    try {
+      return { state: this.#parseState(JSON.parse(row.doc)), version: Number(row.version) };
+    } catch (error) {
+      const first = ((error as Error).message.split('\n')[0] ?? '').slice(0, SHOWN_VALUE_CHARS);
+      throw new StateFileError(
+        this.path,
+        `holds a fleet state document (table fleet_state, version ${row.version}) that is not valid: ${first}`,
+        error,
+      );
+    }
   }
 
   async saveFleetState(state: S, expectedVersion: number): Promise<number> {
@@ -244,8 +300,15 @@ export class SqliteStateStore<S> implements StateStore<S> {
 
   /** The last registry sequence reserved (0 when none); survives restarts and kill -9. */
   lastRegistrySequence(): number {
-    const value = this.getSetting<number>(REGISTRY_SEQUENCE_KEY);
-    return value ?? 0;
+    const value = this.getSetting<unknown>(REGISTRY_SEQUENCE_KEY);
+    if (value === undefined) return 0;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw new StateFileError(
+        this.path,
+        `holds a registry sequence (settings "${REGISTRY_SEQUENCE_KEY}") that is not a non-negative integer: ${shortPrefix(JSON.stringify(value))}`,
+      );
+    }
+    return value;
   }
 
   /**
@@ -260,11 +323,28 @@ export class SqliteStateStore<S> implements StateStore<S> {
     });
   }
 
+  /** After `--reset`: the next sequence reserved is above `sequence`, as clients expect. */
+  keepRegistrySequenceAtLeast(sequence: number): void {
+    this.#durably(() => {
+      if (this.lastRegistrySequence() < sequence)
+        this.#writeSetting(REGISTRY_SEQUENCE_KEY, sequence);
+    });
+  }
+
   getSetting<T>(key: string): T | undefined {
     const row = this.#db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as
       | { value: string }
       | undefined;
-    return row ? (JSON.parse(row.value) as T) : undefined;
+    if (!row) return undefined;
+    try {
+      return JSON.parse(row.value) as T;
+    } catch (error) {
+      throw new StateFileError(
+        this.path,
+        `holds a setting "${key}" that is not JSON: ${shortPrefix(row.value)}`,
+        error,
+      );
+    }
   }
 
   /** Small durable values: allocated ports, operator overrides. */
@@ -380,14 +460,21 @@ export class SqliteStateStore<S> implements StateStore<S> {
       this.#db.exec(`PRAGMA synchronous = ${synchronous}`);
       this.#synchronous = synchronous;
     }
-    this.#db.exec('BEGIN IMMEDIATE');
     try {
+      this.#db.exec('BEGIN IMMEDIATE');
       const result = work();
       this.#db.exec('COMMIT');
       return result;
     } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
+      // SQLite rolls back by itself on some errors (a full disk among them): a second ROLLBACK would mask the cause.
+      if (this.#db.isTransaction) {
+        try {
+          this.#db.exec('ROLLBACK');
+        } catch {
+          // The original error says more.
+        }
+      }
+      throw asDiskFull(error, this.path);
     }
   }
 }

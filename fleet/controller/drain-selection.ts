@@ -1,6 +1,7 @@
 // Drain selection: the longest-failing nodes go first, within the per-round cap and above minHealthy.
 import { type DrainDecision, limitDrains } from '../failover/drain-cap.ts';
-import { drainNode, type LifecycleRound } from '../failover/node-lifecycle.ts';
+import { drainNode, type LifecycleRound, restartInPlace } from '../failover/node-lifecycle.ts';
+import { replaceInPlace } from '../failover/replacement.ts';
 import type { NodeState } from '../state.ts';
 
 /** A listed node that failed long enough by quorum to be drained, if the fleet can spare it. */
@@ -10,6 +11,8 @@ export interface DrainCandidate {
   failStreak: number;
   failVotes: number;
   reasons: string[];
+  /** The runtime reports its task stopped or missing. */
+  runtimeDown?: boolean;
 }
 
 /** Drain priority: longest fail streak first, then most failing votes, then node id for a stable order. */
@@ -46,6 +49,13 @@ export function selectDrains(
   }
   for (const candidate of decision.heldByMinHealthy) {
     (nextStates[candidate.index] as NodeState).heldBack = 'min-healthy';
+  }
+  // Runtime evidence always leads to a replacement, whatever the listing decided.
+  for (const candidate of [...decision.heldByCap, ...decision.heldByMinHealthy]) {
+    const next = nextStates[candidate.index] as NodeState;
+    if (replaceInPlace(next, candidate.runtimeDown === true, lifecycle.round, failover)) {
+      restartInPlace(lifecycle, candidate.nodeId, next);
+    }
   }
   return decision;
 }

@@ -1,8 +1,9 @@
 // Observe: the configured nodes with their previous state, and each vantage point's report as flat per-node arrays.
 import type { FleetConfig } from '../config.ts';
-import { isProberBlind } from '../failover/blind-prober.ts';
+import { judgeBlindness, type VantageRoundTally } from '../failover/blind-prober.ts';
 import { probeFailure } from '../failover/failing-round.ts';
 import type { ProbeRound } from '../observations.ts';
+import type { TaskState } from '../ports.ts';
 import { freshestAgeOf } from '../reputation/freshness.ts';
 import { medianOf } from '../reputation/latency.ts';
 import { type FleetState, freshNodeState, isListedStatus, type NodeState } from '../state.ts';
@@ -29,6 +30,8 @@ export interface VantageObservations {
   ageMs: Float64Array;
   medianPingMs: number | null;
   freshestAgeMs: number | null;
+  /** What blindness was judged on: listed nodes probed, and failures nobody else saw. */
+  tally: VantageRoundTally;
 }
 
 /** Nodes new to the config must earn their place (probation) unless the fleet itself is new. */
@@ -48,14 +51,17 @@ export function nodeRoster(config: FleetConfig, state: FleetState): NodeRoster {
 }
 
 /**
- * One entry per configured vantage point. A vantage point is judged blind on the nodes that were
- * listed before this round; a blind one gets no median or freshest age (its numbers are not used).
+ * One entry per configured vantage point. Vantage points are judged blind together, on the nodes
+ * that were listed before this round: one is blind when it sees failures that neither the other
+ * vantage points nor the runtime see (failover/blind-prober.ts). A blind one gets no median or
+ * freshest age (its numbers are not used).
  */
 export function observeVantagePoints(
   config: FleetConfig,
   round: number,
   probeRounds: readonly ProbeRound[],
   roster: NodeRoster,
+  taskStates?: ReadonlyMap<string, TaskState>,
 ): VantageObservations[] {
   const { nodeIds, nodeIndex, previous } = roster;
   const nodeCount = nodeIds.length;
@@ -65,7 +71,7 @@ export function observeVantagePoints(
     if (report.round === round && !reports.has(report.vantageId))
       reports.set(report.vantageId, report);
   }
-  return config.vantagePoints.map((vantage) => {
+  const observations = config.vantagePoints.map((vantage) => {
     const report = reports.get(vantage.id);
     const observed: VantageObservations = {
       id: vantage.id,
@@ -78,6 +84,7 @@ export function observeVantagePoints(
       ageMs: new Float64Array(nodeCount).fill(Number.NaN),
       medianPingMs: null,
       freshestAgeMs: null,
+      tally: { probed: 0, failing: 0 },
     };
     if (!report) return observed;
     for (const result of report.results) {
@@ -101,18 +108,30 @@ export function observeVantagePoints(
           result.newestMessageAgeMs === null ? Number.POSITIVE_INFINITY : result.newestMessageAgeMs;
       }
     }
-    let probed = 0;
-    let failing = 0;
-    for (let i = 0; i < nodeCount; i++) {
-      if (observed.seen[i] !== 1 || !isListedStatus((previous[i] as NodeState).status)) continue;
-      probed++;
-      if (observed.failed[i] === 1) failing++;
-    }
-    observed.blind = isProberBlind({ probed, failing }, config.failover.blindFraction);
+    return observed;
+  });
+  const listed = new Uint8Array(nodeCount);
+  const runtimeDown = new Uint8Array(nodeCount);
+  for (let i = 0; i < nodeCount; i++) {
+    if (isListedStatus((previous[i] as NodeState).status)) listed[i] = 1;
+    const task = taskStates?.get(nodeIds[i] as string);
+    if (task === 'stopped' || task === 'missing') runtimeDown[i] = 1;
+  }
+  const reporting = observations.filter((observed) => observed.reported);
+  const judged = judgeBlindness({
+    sights: reporting,
+    listed,
+    runtimeDown,
+    blindFraction: config.failover.blindFraction,
+  });
+  reporting.forEach((observed, r) => {
+    const judgement = judged[r] as (typeof judged)[number];
+    observed.blind = judgement.blind;
+    observed.tally = judgement.tally;
     if (!observed.blind) {
       observed.medianPingMs = medianOf(observed.pingMs);
       observed.freshestAgeMs = freshestAgeOf(observed.ageMs);
     }
-    return observed;
   });
+  return observations;
 }

@@ -40,7 +40,7 @@ export function judgeVantagePoints(
         proberActions,
         'ProberBlind',
         vantage.id,
-        `vantage point ${vantage.id} saw more than ${Math.round(failover.blindFraction * 100)} % of the listed nodes fail in round ${round}; its results are ignored until it recovers`,
+        `vantage point ${vantage.id} saw ${vantage.tally.failing} of the ${vantage.tally.probed} listed nodes it probed fail in round ${round} (more than ${Math.round(failover.blindFraction * 100)} %) where neither the other vantage points nor the runtime saw them fail; its results are ignored until it recovers`,
       );
     } else {
       vantagePoints[vantage.id] = {

@@ -84,6 +84,16 @@ export function replaceKey(
   return `${fleet}/replace/${nodeId}/g${generation}/a${attempt}`;
 }
 
+/** A restart of a node that stays listed (see replaceInPlace): one per node and round. */
+export function restartInPlaceKey(
+  fleet: string,
+  nodeId: string,
+  generation: number,
+  round: number,
+): string {
+  return `${fleet}/restart/${nodeId}/g${generation}/r${round}`;
+}
+
 export function readmitKey(fleet: string, nodeId: string, generation: number): string {
   return `${fleet}/readmit/${nodeId}/g${generation}`;
 }

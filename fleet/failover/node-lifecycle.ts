@@ -3,7 +3,14 @@ import type { FailoverConfig } from '../config.ts';
 import type { TaskState } from '../ports.ts';
 import type { NodeReputationState } from '../reputation/reputation-state.ts';
 import type { NodeState } from '../state.ts';
-import { type AlarmName, drainKey, type FleetAction, readmitKey, replaceKey } from './actions.ts';
+import {
+  type AlarmName,
+  drainKey,
+  type FleetAction,
+  readmitKey,
+  replaceKey,
+  restartInPlaceKey,
+} from './actions.ts';
 import type { RoundVerdict } from './failing-round.ts';
 import { mayReadmit, recentDrainRounds, requiredProbationRounds } from './probation.ts';
 import { afterFailedReplacement, inReplacementGrace } from './replacement.ts';
@@ -69,6 +76,8 @@ export function advanceNode(
       next.failStreak = verdict === 'failing' ? prev.failStreak + 1 : 0;
       next.goodStreak = verdict === 'good' ? prev.goodStreak + 1 : 0;
       next.status = verdict === 'failing' ? 'suspect' : 'active';
+      // A restart in place that worked: the next incident gets its full set of attempts.
+      if (verdict === 'good') next.replaceAttempts = 0;
       return;
     }
     case 'drained': {
@@ -141,6 +150,14 @@ export function drainNode(
   next.requiredProbationRounds = required;
   next.drainRounds = [...earlier, round];
   next.counters = { ...next.counters, drains: next.counters.drains + 1 };
+  if (earlier.length > 0) {
+    lifecycle.alarms.raise(
+      lifecycle.alarmActions,
+      'NodeFlapping',
+      nodeId,
+      `${nodeId} was drained ${earlier.length + 1} times within ${failover.flapWindowRounds} rounds (rounds ${next.drainRounds.join(', ')}); its probation is now ${required} rounds`,
+    );
+  }
   const flapNote =
     earlier.length > 0
       ? `; drained ${earlier.length} time(s) before within ${failover.flapWindowRounds} rounds, so probation is ${required} rounds`
@@ -151,6 +168,24 @@ export function drainNode(
     generation: next.generation,
     reason: `${nodeId} failed ${grounds.failStreak} consecutive rounds by quorum (${failover.quorum}) — ${grounds.reasons.join('; ')}${flapNote}`,
     idempotencyKey: drainKey(lifecycle.fleet, nodeId, next.generation),
+  });
+}
+
+/**
+ * Restarts a node that stays listed because its drain was held back (cap or minHealthy) while the
+ * runtime reports its task down: status and listing stay as they are; the attempt is counted.
+ */
+export function restartInPlace(lifecycle: LifecycleRound, nodeId: string, next: NodeState): void {
+  next.replaceAttempts += 1;
+  next.lastReplaceRound = lifecycle.round;
+  next.counters = { ...next.counters, replacements: next.counters.replacements + 1 };
+  lifecycle.replaceActions.push({
+    kind: 'replace',
+    nodeId,
+    generation: next.generation,
+    attempt: next.replaceAttempts,
+    reason: `${nodeId}'s task is down and its drain was held back (${next.heldBack}); restarting it where it stands, still listed (attempt ${next.replaceAttempts} of ${lifecycle.failover.maxReplaceAttempts})`,
+    idempotencyKey: restartInPlaceKey(lifecycle.fleet, nodeId, next.generation, lifecycle.round),
   });
 }
 

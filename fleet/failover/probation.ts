@@ -30,3 +30,12 @@ export function requiredProbationRounds(
 export function mayReadmit(goodStreak: number, requiredRounds: number): boolean {
   return goodStreak >= requiredRounds;
 }
+
+/** A node drained twice or more within the flap window flaps: NodeFlapping (warning) stays raised until it calms down. */
+export function isFlapping(
+  drainRounds: readonly number[],
+  round: number,
+  failover: Pick<FailoverConfig, 'flapWindowRounds'>,
+): boolean {
+  return recentDrainRounds(drainRounds, round, failover.flapWindowRounds).length >= 2;
+}

@@ -25,3 +25,21 @@ export function afterFailedReplacement(
 ): AfterFailedReplacement {
   return replaceAttempts < failover.maxReplaceAttempts ? 'replace-again' : 'escalate';
 }
+
+/**
+ * Runtime evidence always leads to a replacement: a listed node whose drain was held back (by the
+ * per-round cap or by minHealthy) but whose task the runtime reports stopped or missing serves
+ * nobody as it is, so it is restarted where it stands while it stays listed. Once per grace
+ * period, and no more than maxReplaceAttempts times before the ordinary drain path takes over.
+ */
+export function replaceInPlace(
+  node: { lastReplaceRound: number | null; replaceAttempts: number },
+  runtimeDown: boolean,
+  round: number,
+  failover: Pick<FailoverConfig, 'replaceGraceRounds' | 'maxReplaceAttempts'>,
+): boolean {
+  if (!runtimeDown || node.replaceAttempts >= failover.maxReplaceAttempts) return false;
+  return (
+    node.lastReplaceRound === null || round - node.lastReplaceRound > failover.replaceGraceRounds
+  );
+}

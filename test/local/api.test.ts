@@ -103,7 +103,7 @@ async function publishedFleet(): Promise<FakeFleet> {
   // The guard is fleet/registry's concern; these tests look at HTTP behaviour only.
   fleet.publisher = await FileRegistryPublisher.open(dir, { assertPublishable: () => {} });
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const fleetsJson = new TextEncoder().encode('{"meta":{},"fleets":{}}');
+  const fleetsJson = new TextEncoder().encode('{"meta":{"sequence":3},"fleets":{}}');
   await fleet.publisher.publish({
     sequence: 3,
     fleetsJson,
@@ -125,7 +125,7 @@ describe('serving the registry', () => {
     const app = appFor(await publishedFleet());
     const first = await app.request('/fleets.json');
     assert.equal(first.status, 200);
-    assert.equal(await first.text(), '{"meta":{},"fleets":{}}');
+    assert.equal(await first.text(), '{"meta":{"sequence":3},"fleets":{}}');
     assert.equal(first.headers.get('cache-control'), 'public, max-age=10');
     const etag = first.headers.get('etag');
     assert.match(etag ?? '', /^"[A-Za-z0-9_-]+"$/);

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
-import { afterFailedReplacement, inReplacementGrace } from '../../../fleet/failover/replacement.ts';
+import {
+  afterFailedReplacement,
+  inReplacementGrace,
+  replaceInPlace,
+} from '../../../fleet/failover/replacement.ts';
 import { initialFleetState } from '../../../fleet/state.ts';
 import { actionsOf, makeConfig, nodeIdOf, runRounds } from './fleet-fixture.ts';
 
@@ -62,5 +66,33 @@ describe('policy: replace, retry, then escalate to a human', () => {
     assert.equal(actionsOf(outcomes, 'readmit').length, 1);
     const cleared = actionsOf(outcomes, 'clear-alarm');
     assert.ok(cleared.some((a) => a.kind === 'clear-alarm' && a.alarm === 'NodeEscalated'));
+  });
+});
+
+describe('policy: runtime evidence always leads to a replacement', () => {
+  const failover = { replaceGraceRounds: 3, maxReplaceAttempts: 2 };
+  it('compliant: a held-back node whose task is down is restarted where it stands', () => {
+    assert.equal(
+      replaceInPlace({ lastReplaceRound: null, replaceAttempts: 0 }, true, 10, failover),
+      true,
+    );
+  });
+  it('non-compliant: not while the task runs, not again within the grace, not past the attempts', () => {
+    assert.equal(
+      replaceInPlace({ lastReplaceRound: null, replaceAttempts: 0 }, false, 10, failover),
+      false,
+    );
+    assert.equal(
+      replaceInPlace({ lastReplaceRound: 8, replaceAttempts: 1 }, true, 10, failover),
+      false,
+    );
+    assert.equal(
+      replaceInPlace({ lastReplaceRound: 5, replaceAttempts: 1 }, true, 10, failover),
+      true,
+    );
+    assert.equal(
+      replaceInPlace({ lastReplaceRound: 1, replaceAttempts: 2 }, true, 10, failover),
+      false,
+    );
   });
 });

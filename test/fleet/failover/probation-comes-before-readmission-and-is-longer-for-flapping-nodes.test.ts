@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import {
+  isFlapping,
   mayReadmit,
   recentDrainRounds,
   requiredProbationRounds,
@@ -58,5 +59,16 @@ describe('policy: probation before re-admission, longer for flapping nodes', () 
     const readmit = actionsOf(outcomes, 'readmit');
     assert.equal(readmit.length, 1);
     assert.ok(outcomes.at(-1)!.result.listedNodeIds.includes(node));
+  });
+});
+
+describe('policy: a node drained twice within the flap window flaps', () => {
+  const failover = { flapWindowRounds: 10 };
+  it('compliant: one drain in the window is an incident, not flapping', () => {
+    assert.equal(isFlapping([5], 8, failover), false);
+    assert.equal(isFlapping([1, 5], 12, failover), false);
+  });
+  it('non-compliant: two drains inside the window are flapping', () => {
+    assert.equal(isFlapping([3, 8], 12, failover), true);
   });
 });

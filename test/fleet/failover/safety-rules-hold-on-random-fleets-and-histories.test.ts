@@ -171,18 +171,38 @@ function replay(history: History): Replay {
   return { config, results, states };
 }
 
-/** The blindness rule restated: over the nodes listed before the round, more than blindFraction failing. */
+/** Listed before round index t, as the controller judges blindness: active or suspect. */
+function listedBefore(replayed: Replay, t: number, nodeId: string): boolean {
+  const status = replayed.states[t]!.nodes[nodeId]?.status ?? 'active';
+  return status === 'active' || status === 'suspect';
+}
+
+function taskDown(history: History, t: number, n: number): boolean {
+  const task = history.tasks[t]![n];
+  return task === 'stopped' || task === 'missing';
+}
+
+/**
+ * The blindness rule restated: over the nodes listed before the round, more than blindFraction
+ * failing where neither the runtime nor a strict majority of the other reporting vantage points
+ * saw the node fail.
+ */
 function blindVantages(history: History, replayed: Replay, t: number): Set<number> {
-  const listedBefore = new Set(replayed.states[t]!.listedNodeIds);
+  const reporting = [...Array(history.vantages).keys()].filter(
+    (v) => history.moods[t]![v] !== 'absent',
+  );
   const blind = new Set<number>();
-  for (let v = 0; v < history.vantages; v++) {
-    if (history.moods[t]![v] === 'absent') continue;
+  for (const v of reporting) {
     let probed = 0;
     let failing = 0;
     replayed.config.nodes.forEach((node, n) => {
-      if (!listedBefore.has(node.id)) return;
+      if (!listedBefore(replayed, t, node.id)) return;
       probed++;
-      if (sees(history, t, v, n) === 'fail') failing++;
+      if (sees(history, t, v, n) !== 'fail' || taskDown(history, t, n)) return;
+      const others = reporting.filter((o) => o !== v);
+      const othersFailing = others.filter((o) => sees(history, t, o, n) === 'fail').length;
+      if (others.length > 0 && othersFailing * 2 > others.length) return;
+      failing++;
     });
     if (probed >= 3 && failing > history.failover.blindFraction * probed) blind.add(v);
   }
@@ -337,6 +357,103 @@ describe('failover safety properties on random fleets and histories', () => {
           state = result.state;
         });
       }),
+      RUNS,
+    );
+  });
+
+  it('liveness: a failure seen by every vantage point and by the runtime is acted on within the cap', () => {
+    let episodes = 0;
+    let heldAndRestarted = 0;
+    fc.assert(
+      fc.property(historyArbitrary, (history) => {
+        const replayed = replay(history);
+        const { failuresBeforeDrain, maxDrainsPerRound, replaceGraceRounds, maxReplaceAttempts } =
+          history.failover;
+        const seenDownByAll = (t: number, n: number) =>
+          history.moods[t]!.every((mood) => mood === 'normal') &&
+          history.health[t]![n] === 'down' &&
+          taskDown(history, t, n);
+        replayed.results.forEach((result, t) => {
+          if (t + 1 < failuresBeforeDrain) return;
+          replayed.config.nodes.forEach((node, n) => {
+            for (let back = 0; back < failuresBeforeDrain; back++) {
+              if (!seenDownByAll(t - back, n) || !listedBefore(replayed, t - back, node.id)) return;
+            }
+            episodes++;
+            const drained = result.actions.some(
+              (action) => action.kind === 'drain' && action.nodeId === node.id,
+            );
+            const after = result.state.nodes[node.id]!;
+            if (drained) return;
+            // Not drained: only the cap (used up this round) or minHealthy may have held it.
+            assert.ok(
+              after.heldBack !== null,
+              `round ${t + 1}: ${node.id} failed by every witness for ${failuresBeforeDrain} rounds and was neither drained nor held back`,
+            );
+            if (after.heldBack === 'drain-cap') {
+              const drains = result.actions.filter((action) => action.kind === 'drain').length;
+              assert.equal(drains, maxDrainsPerRound);
+            } else {
+              assert.ok(result.listedNodeIds.length <= history.failover.minHealthy);
+            }
+            // Runtime evidence always leads to a replacement: now, or within the grace of the last one.
+            const restarted = replayed.results
+              .slice(Math.max(0, t - replaceGraceRounds), t + 1)
+              .some((r) => r.actions.some((a) => a.kind === 'replace' && a.nodeId === node.id));
+            assert.ok(
+              restarted || after.replaceAttempts >= maxReplaceAttempts,
+              `round ${t + 1}: ${node.id} is held listed with its task down and was not restarted`,
+            );
+            heldAndRestarted++;
+          });
+        });
+      }),
+      RUNS,
+    );
+    assert.ok(episodes > 50, `only ${episodes} unanimous failures were generated`);
+    assert.ok(heldAndRestarted > 5, `only ${heldAndRestarted} held-back failures were generated`);
+  });
+
+  it('a real mass failure seen by every vantage point and the runtime raises no ProberBlind', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ nodes: fc.integer({ min: 4, max: 8 }), dead: fc.integer({ min: 3, max: 8 }) }),
+        ({ nodes, dead }) => {
+          const config = makeConfig({
+            nodes,
+            failover: { minHealthy: 1, maxDrainsPerRound: 1, failuresBeforeDrain: 2 },
+          });
+          const down = new Set(config.nodes.slice(0, Math.min(dead, nodes - 1)).map((n) => n.id));
+          let state = initialFleetState(config);
+          let drains = 0;
+          for (let round = 1; round <= 6; round++) {
+            const probeRounds = config.vantagePoints.map((vantage) => ({
+              vantageId: vantage.id,
+              round,
+              startedAtMs: T0_MS,
+              finishedAtMs: T0_MS,
+              results: config.nodes.flatMap((node) =>
+                probeResults(node.id, vantage.id, T0_MS, down.has(node.id) ? 'fail' : 'ok'),
+              ),
+            }));
+            const taskStates = new Map<string, TaskState>(
+              config.nodes.map((node) => [node.id, down.has(node.id) ? 'stopped' : 'running']),
+            );
+            const result = runControllerRound({
+              config,
+              state,
+              round,
+              nowMs: T0_MS,
+              probeRounds,
+              taskStates,
+            });
+            assert.ok(!result.actions.some((a) => a.kind === 'alarm' && a.alarm === 'ProberBlind'));
+            drains += result.actions.filter((a) => a.kind === 'drain').length;
+            state = result.state;
+          }
+          assert.ok(drains >= 1, 'the dead nodes are drained, one per round');
+        },
+      ),
       RUNS,
     );
   });
