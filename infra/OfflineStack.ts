@@ -9,7 +9,12 @@ export const TAGS = { fleet: 'storefleet:fleet', component: 'storefleet:componen
  * aws-cdk-lib tags these, but CloudFormation's published schemas (what cfn-lint checks) have no
  * Tags property for them yet.
  */
-const UNTAGGABLE = ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::CloudWatch::Dashboard'];
+// CloudFormation accepts no Tags on these (cfn-lint E3002).
+const UNTAGGABLE = [
+  'AWS::ElasticLoadBalancingV2::Listener',
+  'AWS::CloudWatch::Dashboard',
+  'AWS::ApplicationAutoScaling::ScalableTarget',
+];
 
 /** AZ letters a region may have; a VPC picks its own among them from the config. */
 const ZONE_LETTERS = 'abcdef';

@@ -1,6 +1,6 @@
 // The stress function: one guarded stress test of one listed node, from an API request or the schedule, recorded and measured against the SLO.
 import * as z from 'zod';
-import { registryListing } from '../../control/listing.ts';
+import { fleetView } from '../../control/fleet-view.ts';
 import { type StressTestRequest, stressRequestSchema } from '../../control/stress-request.ts';
 import { describeIssues, type FleetConfig, resolveNodes } from '../../fleet/config.ts';
 import { METRIC_DIMENSIONS, METRICS } from '../../fleet/metrics.ts';
@@ -68,7 +68,7 @@ export function createStressHandler(deps: StressHandlerDeps) {
       deps.drains().drained(),
     ]);
     const listed = new Set(
-      registryListing(config, loaded.state ?? initialFleetState(config), operatorDrained),
+      fleetView(config, loaded.state ?? initialFleetState(config), operatorDrained).listedNodeIds,
     );
     const request = ScheduledEventSchema.safeParse(event).success
       ? scheduledRequest(config, [...listed], deps.clock.nowMs())

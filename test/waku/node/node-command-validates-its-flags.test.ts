@@ -15,7 +15,7 @@ describe('node command flags', () => {
     for (const args of [
       ['--shards', '1,x'],
       ['--shards', '5000'],
-      ['--retention', 'size:30GB'],
+      ['--retention', 'size:lots'],
       ['--tcp-port', '70000'],
       ['--cluster', '-1'],
     ]) {
